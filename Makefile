@@ -1,0 +1,53 @@
+# IPPC — the two commands a newcomer needs:  make run   and   make test
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8000
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+
+.PHONY: run test lint format check worker beat production-check clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run    - install, migrate, seed demo data and serve http://127.0.0.1:$(PORT) (PORT=8765 to change)"
+	@echo "make test   - run the whole test suite (embedded SQLite default unless DATABASE_URL is set)"
+	@echo "make lint   - ruff check + format check"
+	@echo "make check  - Django system checks, migrations check, OpenAPI schema validation"
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))."; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { echo "Could not create a virtualenv. On Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo "IPPC is at http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: $(STAMP)
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+worker: $(STAMP)
+	$(VENV)/bin/celery -A ippc worker -Q ingest,match,notify,maintenance --loglevel=INFO
+
+beat: $(STAMP)
+	$(VENV)/bin/celery -A ippc beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,54 @@
+"""Writes for cross-cutting records (audit trail, worker heartbeats)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+
+from core.models import AuditEvent, WorkerHeartbeat
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser | None,
+    action: str,
+    obj: models.Model,
+    brand_id: int | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the audit trail. Call it inside the transaction that made the change."""
+    if actor is not None and actor.is_authenticated:
+        actor_user, actor_label = actor, actor.get_username()
+    else:
+        actor_user, actor_label = None, "system"
+    return AuditEvent.objects.create(
+        actor=actor_user,
+        actor_label=actor_label,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:255],
+        brand_id=brand_id,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=data or {},
+    )
+
+
+def heartbeat_record(*, queue: str, hostname: str) -> WorkerHeartbeat:
+    now = timezone.now()
+    beat, created = WorkerHeartbeat.objects.get_or_create(
+        queue=queue, hostname=hostname, defaults={"last_seen": now, "beats": 1}
+    )
+    if not created:
+        WorkerHeartbeat.objects.filter(pk=beat.pk).update(last_seen=now, beats=F("beats") + 1)
+        beat.refresh_from_db()
+    return beat

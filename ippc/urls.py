@@ -1,0 +1,26 @@
+"""URL map: pages, the REST API under /api/v1/, its schema and docs, the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from core.api.views import TokenView
+
+api_v1 = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("", include("brands.api.urls")),
+]
+
+urlpatterns = [
+    path("", include("portal.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("brands/", include("brands.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+
+admin.site.site_header = "IPPC administration"
+admin.site.site_title = "IPPC admin"

@@ -1,0 +1,1 @@
+"""Listings models: Seller, Listing, ListingImage arrive with catalogue ingestion (issue 4)."""

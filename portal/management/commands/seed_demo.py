@@ -1,0 +1,45 @@
+"""Seed the demo data into an empty database and print the demo credentials once."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+from portal.demo import DemoUser, demo_is_needed, reset_demo_passwords, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create demo brands and users (only into an empty database) and print their credentials."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="Give the existing demo users new passwords and print them.",
+        )
+        parser.add_argument(
+            "--password",
+            default=os.environ.get("IPPC_DEMO_PASSWORD"),
+            help="Use this password for every demo user instead of random ones (env IPPC_DEMO_PASSWORD).",
+        )
+
+    def handle(self, *args, reset_passwords: bool, password: str | None, **options) -> None:
+        if reset_passwords:
+            credentials = reset_demo_passwords(password=password)
+            if not credentials:
+                raise CommandError("No demo users found.")
+            self._print(credentials, "New demo passwords")
+            return
+        if not demo_is_needed():
+            self.stdout.write("Database already has users: demo data not seeded (use --reset-passwords for new ones).")
+            return
+        credentials = seed_demo(password=password)
+        self._print(credentials, "Demo data created. Log in with (shown once)")
+
+    def _print(self, credentials: list[tuple[DemoUser, str]], title: str) -> None:
+        self.stdout.write(self.style.SUCCESS(title + ":"))
+        self.stdout.write(f"  {'role':<16}{'brand':<20}{'user':<10}password")
+        for demo, password in credentials:
+            self.stdout.write(f"  {demo.role:<16}{demo.brand or '-':<20}{demo.username:<10}{password}")
+        self.stdout.write("  (user name or email both work at the login page)")

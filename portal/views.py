@@ -1,0 +1,77 @@
+"""Dashboard, account profile (API token), system status and the health probe."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework.authtoken.models import Token
+
+from brands import selectors as brand_selectors
+from brands.tenancy import brand_roles
+from core.roles import is_platform_admin, is_platform_staff
+from portal import selectors
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    context = {
+        "brands": brand_selectors.brand_list(user=request.user),
+        "roles": brand_roles(request.user),
+        "is_staff_view": is_platform_staff(request.user),
+    }
+    return render(request, "portal/home.html", context)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    token = Token.objects.filter(user=request.user).first()
+    context = {
+        "memberships": brand_selectors.user_memberships(user=request.user),
+        "token": token,
+        "new_token_key": request.session.pop("new_token_key", None),
+    }
+    return render(request, "portal/profile.html", context)
+
+
+@login_required
+@require_POST
+def token_rotate(request: HttpRequest) -> HttpResponse:
+    Token.objects.filter(user=request.user).delete()
+    token = Token.objects.create(user=request.user)
+    # Shown once, on the next page only; afterwards only its prefix is displayed.
+    request.session["new_token_key"] = token.key
+    messages.success(request, "A new API token was created. Copy it now: it will not be shown again.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest) -> HttpResponse:
+    deleted, _ = Token.objects.filter(user=request.user).delete()
+    messages.info(request, "API token revoked." if deleted else "You had no API token.")
+    return redirect("profile")
+
+
+@login_required
+def system_status(request: HttpRequest) -> HttpResponse:
+    if not is_platform_admin(request.user):
+        raise PermissionDenied
+    return render(request, "portal/system_status.html", selectors.system_status())
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness/readiness probe for load balancers: 200 when the database answers."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})

@@ -1,0 +1,1 @@
+"""Takedown models: Complaint, ComplaintItem, Decision, CounterNotice, Strike arrive with issue 6."""

@@ -1,0 +1,207 @@
+"""Shared fixtures: the cast of users (one per role plus an outsider), API clients,
+in-process tasks for unit tests, and a real Celery worker for the `services` tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from rest_framework.test import APIClient
+
+from brands.models import Brand, Membership
+from tests.factories import BrandFactory, MembershipFactory, UserFactory, make_moderator, make_platform_admin
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_SERVICES = os.environ.get("IPPC_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Unit tests run tasks in-process even when a broker is configured; `services` tests don't."""
+    from ippc.celery import app
+
+    if request.node.get_closest_marker("services"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@dataclass
+class Cast:
+    brand_a: Brand
+    brand_b: Brand
+    manager_a: Any
+    viewer_a: Any
+    manager_b: Any  # the outsider: manages brand B, nothing to do with brand A
+    moderator: Any
+    admin: Any
+    membership_manager_a: Membership
+    membership_viewer_a: Membership
+    membership_manager_b: Membership
+
+    def user(self, role: str) -> Any:
+        return {
+            "anonymous": None,
+            "outsider": self.manager_b,
+            "viewer": self.viewer_a,
+            "manager": self.manager_a,
+            "moderator": self.moderator,
+            "admin": self.admin,
+        }[role]
+
+
+ROLES = ["anonymous", "outsider", "viewer", "manager", "moderator", "admin"]
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    brand_a = BrandFactory(name="Aurora Leather", slug="aurora")
+    brand_b = BrandFactory(name="Nordpeak Outdoor", slug="nordpeak")
+    manager_a = UserFactory(username="manager_a")
+    viewer_a = UserFactory(username="viewer_a")
+    manager_b = UserFactory(username="manager_b")
+    return Cast(
+        brand_a=brand_a,
+        brand_b=brand_b,
+        manager_a=manager_a,
+        viewer_a=viewer_a,
+        manager_b=manager_b,
+        moderator=make_moderator(),
+        admin=make_platform_admin(),
+        membership_manager_a=MembershipFactory(user=manager_a, brand=brand_a, role=Membership.Role.MANAGER),
+        membership_viewer_a=MembershipFactory(user=viewer_a, brand=brand_a, role=Membership.Role.VIEWER),
+        membership_manager_b=MembershipFactory(user=manager_b, brand=brand_b, role=Membership.Role.MANAGER),
+    )
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def client_for(client: Any, user: Any) -> Any:
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+# --- Real services: PostgreSQL, Redis and a Celery worker process -------------------
+
+
+def _services_missing() -> str:
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    if settings.CELERY_TASK_ALWAYS_EAGER or not settings.REDIS_URL:
+        return "needs Redis as broker: set REDIS_URL=redis://..."
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.RedisError as exc:
+        return f"Redis at {settings.REDIS_URL} does not answer: {exc}"
+    return ""
+
+
+@dataclass
+class WorkerProcess:
+    process: subprocess.Popen
+    log_path: Path
+    mail_dir: Path
+    key_prefix: str
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def sent_mails(self) -> list[str]:
+        return [p.read_text(errors="replace") for p in sorted(self.mail_dir.glob("*.log"))]
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    """A real `celery -A ippc worker` on every queue, reading Redis, writing the test database."""
+    with django_db_blocker.unblock():
+        missing = _services_missing()
+    if missing:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"IPPC_REQUIRE_SERVICES=1 but {missing}")
+        pytest.skip(missing)
+
+    from django.db import connection
+
+    from ippc.celery import app
+
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{quote(db['NAME'])}"
+    )
+    # A key prefix of our own: this worker never takes another run's tasks, nor they ours.
+    key_prefix = f"ippc-test-{uuid.uuid4().hex[:8]}:"
+    app.conf.broker_transport_options = {**app.conf.broker_transport_options, "global_keyprefix": key_prefix}
+    tmp = tmp_path_factory.mktemp("worker")
+    mail_dir = tmp / "mail"
+    mail_dir.mkdir()
+    log_path = tmp / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CELERY_KEY_PREFIX": key_prefix,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "DB_CONN_MAX_AGE": "0",
+    }
+    from django.conf import settings
+
+    cmd = [
+        sys.executable, "-m", "celery", "-A", "ippc", "worker",
+        "-Q", ",".join(settings.TASK_QUEUES),
+        "--pool=solo", "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "-n", f"pytest-{uuid.uuid4().hex[:6]}@%h", "--loglevel=INFO",
+    ]  # fmt: skip
+    with log_path.open("w") as log:
+        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    worker = WorkerProcess(process, log_path, mail_dir, key_prefix)
+    try:
+        wait_for(lambda: "ready." in worker.log() or process.poll() is not None, timeout=60)
+        if process.poll() is not None:
+            pytest.fail(f"celery worker exited with {process.returncode}:\n{worker.log()}")
+        yield worker
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
