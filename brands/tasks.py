@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 from core.tasks import RETRY_TRANSIENT
 
 
-@shared_task(name="brands.membership_send_invitation", queue="notify", **RETRY_TRANSIENT)
+@shared_task(name="brands.membership_send_invitation", **RETRY_TRANSIENT)
 def membership_send_invitation(membership_id: int) -> None:
     """Email a new member; new accounts get a link to set their password."""
     from brands.models import Membership

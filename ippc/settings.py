@@ -131,7 +131,7 @@ USE_TZ = True
 # --- Static and uploaded files ------------------------------------------------------
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files are never served at a public URL: documents go out through views
 # that check access (and, on S3, through short-lived signed URLs those views issue).
@@ -299,13 +299,19 @@ CELERY_TIMEZONE = TIME_ZONE
 # notify (email, webhooks), maintenance (periodic housekeeping, the default queue).
 TASK_QUEUES = ("ingest", "match", "notify", "maintenance")
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
+# Which queue each task goes to, in one place (names are the tasks' `name=`).
+CELERY_TASK_ROUTES = {
+    "brands.membership_send_invitation": {"queue": "notify"},
+    "core.worker_heartbeat": {"queue": "maintenance"},  # beat sends one to every queue explicitly
+}
+HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 60)
 CELERY_BEAT_SCHEDULE = {
     f"heartbeat-{queue}": {
         "task": "core.worker_heartbeat",
-        "schedule": 60.0,
+        "schedule": float(HEARTBEAT_INTERVAL),
         "args": [queue],
-        # A heartbeat nobody picked up within its minute is stale: drop it rather than pile up.
-        "options": {"queue": queue, "expires": 55},
+        # A heartbeat nobody picked up before the next one is stale: drop it rather than pile up.
+        "options": {"queue": queue, "expires": max(HEARTBEAT_INTERVAL - 1, 1)},
     }
     for queue in TASK_QUEUES
 }

@@ -15,8 +15,6 @@ from django.utils import timezone
 from brands.models import Brand, Membership
 from core.models import AuditEvent, WorkerHeartbeat
 
-HEARTBEAT_STALE_AFTER = timedelta(minutes=3)
-
 
 @dataclass(frozen=True)
 class QueueStatus:
@@ -36,12 +34,13 @@ def _mask_url(url: str) -> str:
 
 def queue_statuses() -> list[QueueStatus]:
     now = timezone.now()
+    stale_after = timedelta(seconds=3 * settings.HEARTBEAT_INTERVAL)
     beats = list(WorkerHeartbeat.objects.all())
     statuses = []
     for queue in settings.TASK_QUEUES:
         workers = [b for b in beats if b.queue == queue]
         last = max((b.last_seen for b in workers), default=None)
-        statuses.append(QueueStatus(queue, workers, last, last is not None and now - last < HEARTBEAT_STALE_AFTER))
+        statuses.append(QueueStatus(queue, workers, last, last is not None and now - last < stale_after))
     return statuses
 
 

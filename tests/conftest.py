@@ -138,6 +138,7 @@ class WorkerProcess:
     log_path: Path
     mail_dir: Path
     key_prefix: str
+    env: dict[str, str]  # the environment it runs with: reuse it for gunicorn, beat, ...
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -170,6 +171,12 @@ def celery_worker_process(
     # A key prefix of our own: this worker never takes another run's tasks, nor they ours.
     key_prefix = f"ippc-test-{uuid.uuid4().hex[:8]}:"
     app.conf.broker_transport_options = {**app.conf.broker_transport_options, "global_keyprefix": key_prefix}
+    # Connections opened before this point were made without the prefix: drop them so the
+    # next send opens new ones with it (kombu keys its pools by the transport options).
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
     tmp = tmp_path_factory.mktemp("worker")
     mail_dir = tmp / "mail"
     mail_dir.mkdir()
@@ -192,7 +199,7 @@ def celery_worker_process(
     ]  # fmt: skip
     with log_path.open("w") as log:
         process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    worker = WorkerProcess(process, log_path, mail_dir, key_prefix)
+    worker = WorkerProcess(process, log_path, mail_dir, key_prefix, env)
     try:
         wait_for(lambda: "ready." in worker.log() or process.poll() is not None, timeout=60)
         if process.poll() is not None:
@@ -205,3 +212,9 @@ def celery_worker_process(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        stale = list(client.scan_iter(match=f"{key_prefix}*"))
+        if stale:
+            client.delete(*stale)

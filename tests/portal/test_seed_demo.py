@@ -1,0 +1,68 @@
+"""The demo seed: every role present, credentials printed once, safe to run again."""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from brands.models import Brand, Membership
+from core.roles import is_moderator, is_platform_admin
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def _credentials(output: str) -> dict[str, str]:
+    return dict(
+        re.findall(r"^\s+(?:manager|viewer|moderator|platform admin)\s+\S+(?:\s\S+)?\s+(\w+)\s+(\S+)$", output, re.M)
+    )
+
+
+def test_seed_creates_every_role_and_prints_working_credentials() -> None:
+    output = _seed()
+    credentials = _credentials(output)
+    assert set(credentials) == {"alice", "victor", "nina", "oskar", "maya", "admin"}
+    assert Brand.objects.count() >= 2
+    for brand in Brand.objects.all():
+        roles = set(Membership.objects.filter(brand=brand).values_list("role", flat=True))
+        assert roles == {"manager", "viewer"}
+    users = get_user_model().objects
+    assert is_moderator(users.get(username="maya"))
+    assert is_platform_admin(users.get(username="admin"))
+    client = Client()
+    assert client.login(username="alice", password=credentials["alice"])
+    html = client.get("/").content.decode()
+    assert "Aurora Leather" in html
+    assert "Nordpeak" not in html
+
+
+def test_second_run_changes_nothing_and_prints_no_passwords() -> None:
+    _seed()
+    users = get_user_model().objects.count()
+    output = _seed()
+    assert "not seeded" in output
+    assert _credentials(output) == {}
+    assert get_user_model().objects.count() == users
+
+
+def test_reset_passwords_gives_new_working_passwords() -> None:
+    first = _credentials(_seed())
+    second = _credentials(_seed("--reset-passwords"))
+    assert set(second) == set(first)
+    assert second["alice"] != first["alice"]
+    assert Client().login(username="alice", password=second["alice"])
+
+
+def test_fixed_password_option() -> None:
+    _seed("--password", "demo-demo-demo")
+    assert Client().login(username="nina", password="demo-demo-demo")
