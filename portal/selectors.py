@@ -55,11 +55,11 @@ def system_status() -> dict[str, object]:
         "storage": f"{type(storages['default']).__module__}.{type(storages['default']).__name__}",
         "debug": settings.DEBUG,
         "queues": queue_statuses(),
-        "counts": {
-            "brands": Brand.objects.count(),
-            "users": get_user_model().objects.filter(is_active=True).count(),
-            "memberships": Membership.objects.count(),
-            "audit_events": AuditEvent.objects.count(),
-        },
+        "counts": [
+            ("Brands", Brand.objects.count()),
+            ("Active users", get_user_model().objects.filter(is_active=True).count()),
+            ("Memberships", Membership.objects.count()),
+            ("Audit events", AuditEvent.objects.count()),
+        ],
         "recent_events": AuditEvent.objects.select_related("actor")[:20],
     }

@@ -15,8 +15,10 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.db import transaction
 from rest_framework.test import APIClient
 
+from brands import services
 from brands.models import Brand, Membership
 from tests.factories import BrandFactory, MembershipFactory, UserFactory, make_moderator, make_platform_admin
 
@@ -110,6 +112,13 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: floa
             return result
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def invite_in_a_failed_request(cast: Cast, email: str) -> None:
+    """A request that invites someone, then fails: its transaction rolls back."""
+    with transaction.atomic():
+        services.membership_invite(actor=cast.manager_a, brand=cast.brand_a, email=email, role="viewer")
+        raise RuntimeError("abort the request")
 
 
 # --- Real services: PostgreSQL, Redis and a Celery worker process -------------------

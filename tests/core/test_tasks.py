@@ -8,14 +8,13 @@ from typing import ClassVar
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
-from django.db import transaction
 
 from brands import services
 from brands.models import Membership
 from brands.tasks import membership_send_invitation
 from core.tasks import TRANSIENT_ERRORS
 from ippc.celery import app as celery_app
-from tests.conftest import Cast
+from tests.conftest import Cast, invite_in_a_failed_request
 
 pytestmark = pytest.mark.django_db
 
@@ -98,13 +97,6 @@ def test_redelivered_task_sends_once(cast: Cast, django_capture_on_commit_callba
         )
     membership_send_invitation.apply(args=[membership.pk], throw=True)
     assert len(mail.outbox) == 1
-
-
-def invite_in_a_failed_request(cast: Cast, email: str) -> None:
-    """A request that invites someone, then fails: its transaction rolls back."""
-    with transaction.atomic():
-        services.membership_invite(actor=cast.manager_a, brand=cast.brand_a, email=email, role="viewer")
-        raise RuntimeError("abort the request")
 
 
 def test_nothing_is_queued_when_the_transaction_rolls_back(cast: Cast, django_capture_on_commit_callbacks) -> None:

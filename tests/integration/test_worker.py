@@ -18,8 +18,7 @@ from brands import services
 from brands.models import Membership
 from core.models import WorkerHeartbeat
 from core.tasks import worker_heartbeat
-from tests.conftest import Cast, WorkerProcess, wait_for
-from tests.core.test_tasks import invite_in_a_failed_request
+from tests.conftest import Cast, WorkerProcess, invite_in_a_failed_request, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
