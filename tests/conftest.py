@@ -4,6 +4,7 @@ in-process tasks for unit tests, and a real Celery worker for the `services` tes
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -102,6 +103,22 @@ def client_for(client: Any, user: Any) -> Any:
     if user is not None:
         client.force_login(user)
     return client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Terminate a child process; kill it if it has not exited within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
@@ -215,12 +232,7 @@ def celery_worker_process(
             pytest.fail(f"celery worker exited with {process.returncode}:\n{worker.log()}")
         yield worker
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         import redis
 
         client = redis.Redis.from_url(settings.REDIS_URL)

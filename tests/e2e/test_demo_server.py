@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -17,16 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_for
+from tests.conftest import free_port, stop_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +36,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 
     run("migrate", "--noinput")
     seed_output = run("seed_demo")
-    port = _free_port()
+    port = free_port()
     log = (tmp / "server.log").open("w")
     server = subprocess.Popen(
         [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env, stdout=log, stderr=log
@@ -60,8 +53,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         wait_for(up, timeout=60, interval=0.3)
         yield base, seed_output
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop_process(server)
         log.close()
 
 

@@ -4,7 +4,6 @@ and celery beat scheduling work that the worker carries out (PostgreSQL + Redis)
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -17,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.models import WorkerHeartbeat
-from tests.conftest import ROOT, WorkerProcess, wait_for
+from tests.conftest import ROOT, WorkerProcess, free_port, stop_process, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 STRONG_KEY = "prod-" + "Zx8Lq3Vn7Rt2Bw5Mk9Hc4Jf6Gd1Ps0Ya" * 2
@@ -26,12 +25,6 @@ STRONG_KEY = "prod-" + "Zx8Lq3Vn7Rt2Bw5Mk9Hc4Jf6Gd1Ps0Ya" * 2
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _production_env(worker: WorkerProcess, tmp: Path) -> dict[str, str]:
@@ -53,7 +46,7 @@ def gunicorn(celery_worker_process: WorkerProcess, tmp_path: Path) -> Iterator[s
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert collect.returncode == 0, collect.stderr
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "gunicorn.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "ippc.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--timeout", "60"],
@@ -72,8 +65,7 @@ def gunicorn(celery_worker_process: WorkerProcess, tmp_path: Path) -> Iterator[s
         assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_process(process)
         log.close()
 
 
@@ -133,15 +125,14 @@ def test_celery_beat_schedules_heartbeats_that_the_worker_records(
             interval=0.5,
         )
     finally:
-        beat.terminate()
-        beat.wait(timeout=30)
+        stop_process(beat)
         log.close()
     assert "Sending due task heartbeat-" in (tmp_path / "beat.log").read_text()
 
 
 def test_procfile_starts_the_whole_set_with_one_command(celery_worker_process: WorkerProcess, tmp_path: Path) -> None:
     """`honcho start` runs web, one worker per queue group and beat; each worker takes its queues."""
-    port = _free_port()
+    port = free_port()
     env = {
         **_production_env(celery_worker_process, tmp_path),
         # Its own key prefix: the test worker must not take these tasks.
@@ -185,11 +176,7 @@ def test_procfile_starts_the_whole_set_with_one_command(celery_worker_process: W
     except AssertionError:
         raise AssertionError(log_path.read_text()[-4000:]) from None
     finally:
-        honcho.terminate()
-        try:
-            honcho.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            honcho.kill()
+        stop_process(honcho)
         log.close()
     seen = hosts_by_queue()
     assert seen["ingest"] == {"ingest"}
