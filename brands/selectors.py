@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from brands.models import Brand, Membership
+from brands.models import AgentAuthorization, Brand, IPRight, Job, Membership, ReferenceAsset
+from brands.workflow import IN_REVIEW, VERIFIED
+from core.models import AuditEvent
+from core.roles import is_platform_staff
 
 
 def brand_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Brand]:
@@ -27,3 +31,78 @@ def user_memberships(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Memb
     if not user.is_authenticated:
         return Membership.objects.none()
     return Membership.objects.filter(user=user).select_related("brand").order_by("brand__name")
+
+
+def right_list(*, user: AbstractBaseUser | AnonymousUser, brand: Brand | None = None) -> QuerySet[IPRight]:
+    qs = IPRight.objects.for_user(user).select_related("brand", "submitted_by", "decided_by")
+    return qs.filter(brand=brand) if brand is not None else qs
+
+
+def verification_queue(*, user: AbstractBaseUser | AnonymousUser) -> dict[str, QuerySet]:
+    """What moderators have to review, oldest first (platform staff only)."""
+    if not is_platform_staff(user):
+        return {"rights": IPRight.objects.none(), "authorizations": AgentAuthorization.objects.none()}
+    return {
+        "rights": IPRight.objects.filter(status__in=IN_REVIEW)
+        .select_related("brand", "submitted_by")
+        .annotate(document_count=Count("documents"))
+        .order_by("submitted_at", "pk"),
+        "authorizations": AgentAuthorization.objects.filter(status__in=IN_REVIEW)
+        .select_related("brand", "agent", "document")
+        .order_by("submitted_at", "pk"),
+    }
+
+
+def right_conflicts(*, right: IPRight) -> QuerySet[IPRight]:
+    """The same registration claimed by other brands: a moderator should know before verifying."""
+    return (
+        IPRight.objects.filter(office=right.office, registration_number__iexact=right.registration_number)
+        .exclude(brand=right.brand)
+        .select_related("brand")
+    )
+
+
+def object_history(*, obj: object) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).select_related("actor")
+
+
+def agent_may_act(*, user: AbstractBaseUser | AnonymousUser, brand: Brand) -> bool:
+    """Members act for their brand; outside agents only with a verified, current authorization."""
+    membership = Membership.objects.filter(user=user, brand=brand).first() if user.is_authenticated else None
+    if membership is None:
+        return False
+    if not membership.is_agent:
+        return True
+    today = timezone.localdate()
+    return (
+        AgentAuthorization.objects.filter(brand=brand, agent=user, status=VERIFIED)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .exists()
+    )
+
+
+def verified_rights(*, brand: Brand) -> QuerySet[IPRight]:
+    return IPRight.objects.filter(brand=brand, status=VERIFIED)
+
+
+def asset_list(*, user: AbstractBaseUser | AnonymousUser, brand: Brand | None = None) -> QuerySet[ReferenceAsset]:
+    qs = ReferenceAsset.objects.for_user(user).select_related("brand", "right")
+    return qs.filter(brand=brand) if brand is not None else qs
+
+
+def job_list(*, user: AbstractBaseUser | AnonymousUser, brand: Brand | None = None) -> QuerySet[Job]:
+    qs = Job.objects.for_user(user).select_related("brand")
+    return qs.filter(brand=brand) if brand is not None else qs
+
+
+def latest_jobs_for(*, objects: list[object]) -> dict[str, Job]:
+    """The newest job of each object, keyed "label:pk" (for status badges in lists)."""
+    keys = {(o._meta.label_lower, str(o.pk)) for o in objects}
+    jobs: dict[str, Job] = {}
+    if not keys:
+        return jobs
+    types = {k[0] for k in keys}
+    ids = {k[1] for k in keys}
+    for job in Job.objects.filter(object_type__in=types, object_id__in=ids).order_by("created_at", "pk"):
+        jobs[f"{job.object_type}:{job.object_id}"] = job
+    return jobs

@@ -1,4 +1,4 @@
-"""Background work for brands: invitation emails (notify queue)."""
+"""Background work for brands: emails (notify), reference asset features (match), expiry (maintenance)."""
 
 from __future__ import annotations
 
@@ -51,3 +51,103 @@ def membership_send_invitation(membership_id: int) -> None:
     Membership.objects.filter(pk=membership.pk, invitation_sent_at__isnull=True).update(
         invitation_sent_at=timezone.now()
     )
+
+
+@shared_task(name="brands.asset_process", **RETRY_TRANSIENT)
+def asset_process(asset_id: int, job_id: int, change: str) -> None:
+    """Compute a reference asset's features, then let subscribers (the back-scan) add their work."""
+    from brands.models import Job, ReferenceAsset
+    from brands.services import job_fail, job_finish, job_progress, job_start
+    from brands.signals import reference_asset_changed
+    from engine.images import image_features
+    from engine.text import compact, fold
+
+    asset = ReferenceAsset.objects.filter(pk=asset_id).first()
+    if asset is None:
+        job_finish(job_id=job_id, message="The asset was removed before it was processed.")
+        return
+    job_start(job_id=job_id, message="Computing features")
+    ReferenceAsset.objects.filter(pk=asset_id).update(features_status=ReferenceAsset.FeatureStatus.RUNNING)
+    try:
+        if asset.kind in ReferenceAsset.IMAGE_KINDS:
+            with asset.image.open("rb") as handle:
+                features = image_features(handle.read()).as_dict()
+        elif asset.kind == ReferenceAsset.Kind.WORD_MARK:
+            features = {
+                "folded": sorted({fold(w) for w in asset.words}),
+                "compact": sorted({compact(w) for w in asset.words}),
+            }
+        elif asset.kind == ReferenceAsset.Kind.PRICE_RANGE:
+            features = {
+                "min": str(asset.price_min),
+                "max": str(asset.price_max) if asset.price_max is not None else None,
+                "currency": asset.currency,
+            }
+        else:
+            features = {"marketplace": fold(asset.marketplace), "seller_external_id": asset.seller_external_id}
+    except (OSError, ValueError, SyntaxError) as exc:  # a file that cannot be read: permanent, recorded
+        ReferenceAsset.objects.filter(pk=asset_id).update(
+            features_status=ReferenceAsset.FeatureStatus.FAILED, features_error=str(exc)[:1000]
+        )
+        job_fail(job_id=job_id, error=f"Could not compute features: {exc}")
+        return
+    ReferenceAsset.objects.filter(pk=asset_id).update(
+        features=features,
+        features_status=ReferenceAsset.FeatureStatus.DONE,
+        features_error="",
+        features_updated_at=timezone.now(),
+    )
+    job_progress(job_id=job_id, done=1, message="Features ready")
+    reference_asset_changed.send(
+        sender=ReferenceAsset, asset_id=asset_id, brand_id=asset.brand_id, change=change, job_id=job_id
+    )
+    job = Job.objects.get(pk=job_id)
+    if job.progress_done >= job.progress_total and not job.is_finished:
+        job_finish(job_id=job_id, message="Features ready; no stored listings to scan.")
+
+
+@shared_task(name="brands.right_send_notice", **RETRY_TRANSIENT)
+def right_send_notice(right_id: int, event: str, days: int | None = None) -> None:
+    """Email the brand's managers about a decision on a right, its expiry, or its coming end."""
+    from brands.models import IPRight, Membership
+
+    right = IPRight.objects.select_related("brand").filter(pk=right_id).first()
+    if right is None:
+        return
+    recipients = sorted(
+        set(
+            Membership.objects.filter(brand=right.brand, role=Membership.Role.MANAGER)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+    if not recipients:
+        return
+    subjects = {
+        "verify": "verified",
+        "reject": "rejected",
+        "request_info": "needs more information",
+        "expire": "has expired",
+        "expiring": f"ends in {days} days",
+    }
+    context = {
+        "right": right,
+        "event": event,
+        "days": days,
+        "site_name": settings.SITE_NAME,
+        "url": f"{settings.SITE_URL}{reverse('brands:right-detail', args=[right.brand.slug, right.pk])}",
+    }
+    send_mail(
+        subject=f"[{settings.SITE_NAME}] {right.title} {subjects.get(event, event)}",
+        message=render_to_string("brands/email/right_notice.txt", context),
+        from_email=None,
+        recipient_list=recipients,
+    )
+
+
+@shared_task(name="brands.rights_expire_and_remind", **RETRY_TRANSIENT)
+def rights_expire_and_remind() -> dict[str, int]:
+    """Daily (beat): expire rights past their end date; remind managers 30 and 7 days before."""
+    from brands.services import rights_expire_due, rights_remind_expiring
+
+    return {"expired": rights_expire_due(), "reminded": rights_remind_expiring()}

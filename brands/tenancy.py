@@ -99,9 +99,10 @@ class BrandScopedQuerySet(models.QuerySet):
 class BrandObjectPermission(permissions.IsAuthenticated):
     """Reads: whatever the scoped queryset returned. Writes: managers of the object's brand.
 
-    Actions listed in the view's `platform_admin_actions` are for platform admins only. The
-    object is looked up (through the scoped queryset) before that check, so another brand's
-    object still answers 404 rather than 403.
+    Actions listed in the view's `platform_admin_actions` are for platform admins only, those
+    in `staff_actions` for moderators and platform admins (workflow decisions). The object is
+    looked up (through the scoped queryset) before that check, so another brand's object still
+    answers 404 rather than 403.
     """
 
     def has_permission(self, request: Any, view: Any) -> bool:
@@ -114,8 +115,11 @@ class BrandObjectPermission(permissions.IsAuthenticated):
     def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
-        if getattr(view, "action", None) in getattr(view, "platform_admin_actions", ()):
+        action = getattr(view, "action", None)
+        if action in getattr(view, "platform_admin_actions", ()):
             return is_platform_admin(request.user)
+        if action in getattr(view, "staff_actions", ()):
+            return is_platform_staff(request.user)
         return can_manage(request.user, obj.brand_id)
 
 
@@ -126,6 +130,18 @@ class BrandScopedViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self) -> models.QuerySet:
         return super().get_queryset().for_user(self.request.user)
+
+
+def require_manage(user: User, brand_id: int) -> None:
+    """For creations, where there is no object yet: the target brand must be one the user manages.
+
+    Call it after the brand was resolved through `Brand.objects.for_user(user)`, so that a brand
+    the user cannot see is reported as not found rather than forbidden.
+    """
+    from rest_framework.exceptions import PermissionDenied
+
+    if not can_manage(user, brand_id):
+        raise PermissionDenied("Only the brand's managers can do this.")
 
 
 # --- Pages --------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from brands import selectors, services
-from brands.forms import BrandProfileForm, ChangeRoleForm, InviteMemberForm
-from brands.models import Brand, Membership
+from brands.forms import AuthorizationForm, BrandProfileForm, ChangeRoleForm, InviteMemberForm
+from brands.models import AgentAuthorization, Brand, IPRight, Membership, ReferenceAsset
 from brands.tenancy import brand_roles, can_manage, get_scoped_or_404
 
 
@@ -41,8 +41,19 @@ def _members_context(request: HttpRequest, brand: Brand, **extra: object) -> dic
 
 @login_required
 def brand_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """Overview: profile, counts, members and the agents' authorizations."""
+    from brands.views_rights import member_users
+
     brand = get_scoped_or_404(Brand.objects.all(), request.user, slug=slug)
-    context = _members_context(request, brand, my_role=brand_roles(request.user).get(brand.pk))
+    context = _members_context(request, brand, my_role=brand_roles(request.user).get(brand.pk), tab="overview")
+    context["authorizations"] = AgentAuthorization.objects.filter(brand=brand).select_related("agent", "document")
+    context["counts"] = {
+        "verified_rights": IPRight.objects.filter(brand=brand, status="verified").count(),
+        "rights_in_review": IPRight.objects.filter(brand=brand, status__in=("pending", "resubmitted")).count(),
+        "assets": ReferenceAsset.objects.filter(brand=brand).count(),
+    }
+    if context["can_manage"]:
+        context["authorization_form"] = AuthorizationForm(members=member_users(brand), auto_id="auth_%s")
     return render(request, "brands/brand_detail.html", context)
 
 

@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from ippc.env import env_bool, env_int, env_list, env_str
@@ -177,8 +178,20 @@ if DEBUG:
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_AUTOREFRESH = True
     warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+# Uploaded evidence and reference images: checked by content, size-capped, never public.
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 50_000_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
+
+# --- Brand protection policy -------------------------------------------------------
+
+# Markets this marketplace sells into (ISO 3166 codes; "EU" stands for every member state):
+# a right that covers none of them is flagged to the brand and the moderator.
+MARKETPLACE_MARKETS = env_list("MARKETPLACE_MARKETS", ["US", "EU", "GB"])
+# Days before a verified right's end date when the brand's managers are reminded.
+RIGHT_EXPIRY_REMINDER_DAYS = (30, 7)
+RIGHT_EXPIRING_SOON_DAYS = 30
 
 # --- Email --------------------------------------------------------------------------
 
@@ -258,6 +271,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "VerificationStatusEnum": "brands.models.VerificationStatus",
+        "JobStatusEnum": "brands.models.Job.Status",
+        "FeatureStatusEnum": "brands.models.ReferenceAsset.FeatureStatus",
+        "RightKindEnum": "brands.models.IPRight.Kind",
+        "DocumentKindEnum": "brands.models.IPDocument.Kind",
+        "AssetKindEnum": "brands.models.ReferenceAsset.Kind",
+        "OfficeEnum": "brands.models.Office",
+        "MembershipRoleEnum": "brands.models.Membership.Role",
+    },
 }
 
 # --- Cache --------------------------------------------------------------------------
@@ -302,6 +325,9 @@ CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 # Which queue each task goes to, in one place (names are the tasks' `name=`).
 CELERY_TASK_ROUTES = {
     "brands.membership_send_invitation": {"queue": "notify"},
+    "brands.right_send_notice": {"queue": "notify"},
+    "brands.asset_process": {"queue": "match"},
+    "brands.rights_expire_and_remind": {"queue": "maintenance"},
     "core.worker_heartbeat": {"queue": "maintenance"},  # beat sends one to every queue explicitly
 }
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 60)
@@ -314,6 +340,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": queue, "expires": max(HEARTBEAT_INTERVAL - 1, 1)},
     }
     for queue in TASK_QUEUES
+}
+CELERY_BEAT_SCHEDULE["rights-expire-and-remind"] = {
+    "task": "brands.rights_expire_and_remind",
+    "schedule": crontab(hour=2, minute=30),
+    "options": {"expires": 6 * 3600},
 }
 
 # --- Logging ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("portal.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("brands/", include("brands.urls")),
+    path("moderation/", include("brands.urls_moderation")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

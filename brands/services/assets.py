@@ -1,0 +1,216 @@
+"""Reference assets: what matching searches for. Each change queues feature computation
+(and, through `reference_asset_changed`, a back-scan of stored listings) as a visible job."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from brands.models import Brand, IPRight, Job, ReferenceAsset
+from brands.services._files import create_or_duplicate, stored_upload
+from brands.services.jobs import job_create
+from core.services import audit_record
+from core.tasks import enqueue_on_commit
+from core.uploads import IMAGE_KINDS, inspect_upload
+
+ASSET_FIELDS = (
+    "label", "words", "product_line", "price_min", "price_max", "currency",
+    "marketplace", "seller_external_id", "seller_name",
+)  # fmt: skip
+MAX_SPELLINGS = 30
+
+
+def _decimal(value: Any, field: str, errors: dict[str, str]) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        errors[field] = "Enter a number."
+        return None
+    if number < 0 or not number.is_finite():
+        errors[field] = "Enter a positive amount."
+        return None
+    return number.quantize(Decimal("0.01"))
+
+
+def _clean(kind: str, data: dict[str, Any], *, has_image: bool) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {f: data.get(f) for f in ASSET_FIELDS}
+    cleaned["label"] = " ".join(str(cleaned["label"] or "").split())[:200]
+    if not cleaned["label"]:
+        errors["label"] = "Give the asset a name."
+    words = cleaned["words"] or []
+    if isinstance(words, str):
+        words = re.split(r"[\n,;]+", words)
+    spellings: list[str] = []
+    for word in words:
+        word = " ".join(str(word).split())[:100]
+        if word and word.casefold() not in {s.casefold() for s in spellings}:
+            spellings.append(word)
+    cleaned["words"] = spellings
+    for field in ("product_line", "currency", "marketplace", "seller_external_id", "seller_name"):
+        cleaned[field] = " ".join(str(cleaned[field] or "").split())
+    cleaned["currency"] = cleaned["currency"].upper()
+    cleaned["price_min"] = _decimal(cleaned["price_min"], "price_min", errors)
+    cleaned["price_max"] = _decimal(cleaned["price_max"], "price_max", errors)
+
+    if kind in ReferenceAsset.IMAGE_KINDS and not has_image:
+        errors["image"] = "Upload the image (PNG, JPEG or WebP)."
+    if kind == ReferenceAsset.Kind.WORD_MARK:
+        if not spellings:
+            errors["words"] = "Give at least one spelling of the word mark."
+        elif len(spellings) > MAX_SPELLINGS:
+            errors["words"] = f"At most {MAX_SPELLINGS} spellings."
+    if kind == ReferenceAsset.Kind.PRICE_RANGE:
+        if cleaned["price_min"] is None:
+            errors.setdefault("price_min", "Give the lowest genuine price.")
+        low, high = cleaned["price_min"], cleaned["price_max"]
+        if low is not None and high is not None and high < low:
+            errors["price_max"] = "The highest price is below the lowest."
+        if not re.fullmatch(r"[A-Z]{3}", cleaned["currency"]):
+            errors["currency"] = "Use a three-letter currency code (EUR, USD, …)."
+    if kind == ReferenceAsset.Kind.AUTHORIZED_SELLER:
+        if not cleaned["marketplace"]:
+            errors["marketplace"] = "Which marketplace is the seller on?"
+        if not cleaned["seller_external_id"]:
+            errors["seller_external_id"] = "Give the seller's id on that marketplace."
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _check_right(brand: Brand, right: IPRight) -> None:
+    if right.brand_id != brand.pk:
+        raise ValidationError({"right": "This right belongs to another brand."})
+    if not right.is_usable:
+        state = right.get_status_display().lower()
+        raise ValidationError({"right": f"Reference assets need a verified right; “{right.title}” is {state}."})
+
+
+def _queue_processing(asset: ReferenceAsset, actor: AbstractBaseUser | None, change: str) -> Job:
+    from brands.tasks import asset_process
+
+    job = job_create(
+        kind="asset.process",
+        title=f"{change.capitalize()} {asset.get_kind_display().lower()} “{asset.label}”: features and back-scan",
+        brand=asset.brand,
+        obj=asset,
+        created_by=actor,
+        total=1,
+    )
+    enqueue_on_commit(asset_process, asset.pk, job.pk, change)
+    return job
+
+
+def asset_create(
+    *,
+    actor: AbstractBaseUser | None,
+    brand: Brand,
+    right: IPRight,
+    kind: str,
+    image: object | None = None,
+    **data: Any,
+) -> ReferenceAsset:
+    if kind not in ReferenceAsset.Kind.values:
+        raise ValidationError({"kind": f"Kind must be one of: {', '.join(ReferenceAsset.Kind.values)}."})
+    unknown = set(data) - set(ASSET_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown asset fields: {sorted(unknown)}")
+    _check_right(brand, right)
+    if kind not in ReferenceAsset.IMAGE_KINDS:
+        image = None
+    cleaned = _clean(kind, data, has_image=image is not None)
+    if kind == ReferenceAsset.Kind.AUTHORIZED_SELLER:
+        seller = ReferenceAsset.objects.filter(
+            brand=brand,
+            kind=kind,
+            marketplace__iexact=cleaned["marketplace"],
+            seller_external_id=cleaned["seller_external_id"],
+        ).first()
+        if seller:
+            raise ValidationError({"seller_external_id": f"This seller is already authorized (“{seller.label}”)."})
+
+    def create(image_name: str = "", sha256: str = "") -> ReferenceAsset:
+        with transaction.atomic():
+            asset = ReferenceAsset.objects.create(
+                brand=brand, right=right, kind=kind, image=image_name, image_sha256=sha256, created_by=actor, **cleaned
+            )
+            audit_record(actor=actor, action="referenceasset.created", obj=asset, brand_id=brand.pk)
+            asset.job = _queue_processing(asset, actor, "created")
+        return asset
+
+    if image is None:
+        return create()
+    inspected = inspect_upload(
+        image, allowed=IMAGE_KINDS, max_bytes=settings.DOCUMENT_MAX_BYTES, max_pixels=settings.IMAGE_MAX_PIXELS
+    )
+    duplicate = ReferenceAsset.objects.filter(brand=brand, image_sha256=inspected.sha256).first()
+    if duplicate:
+        raise ValidationError({"image": f"This image is already a reference asset (“{duplicate.label}”)."})
+    with stored_upload(image, prefix=f"assets/{brand.pk}", kind=inspected.kind) as name:
+        return create_or_duplicate(
+            lambda: create(name, inspected.sha256), lambda: ValidationError({"image": "Duplicate image."})
+        )
+
+
+def asset_update(
+    *, actor: AbstractBaseUser | None, asset: ReferenceAsset, right: IPRight | None = None, **changes: Any
+) -> ReferenceAsset:
+    """Change an asset's text fields or backing right; its features are computed again."""
+    unknown = set(changes) - set(ASSET_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown asset fields: {sorted(unknown)}")
+    asset = ReferenceAsset.objects.get(pk=asset.pk)
+    if right is not None:
+        _check_right(asset.brand, right)
+    current = {f: getattr(asset, f) for f in ASSET_FIELDS}
+    cleaned = _clean(asset.kind, {**current, **changes}, has_image=bool(asset.image))
+    diff = {f: {"from": str(current[f]), "to": str(cleaned[f])} for f in ASSET_FIELDS if current[f] != cleaned[f]}
+    if right is not None and right.pk != asset.right_id:
+        diff["right"] = {"from": asset.right_id, "to": right.pk}
+    if not diff:
+        return asset
+    with transaction.atomic():
+        for field, value in cleaned.items():
+            setattr(asset, field, value)
+        if right is not None:
+            asset.right = right
+        asset.features_status = ReferenceAsset.FeatureStatus.QUEUED
+        asset.features_error = ""
+        asset.save()
+        audit_record(actor=actor, action="referenceasset.updated", obj=asset, brand_id=asset.brand_id, data=diff)
+        asset.job = _queue_processing(asset, actor, "updated")
+    return asset
+
+
+def asset_delete(*, actor: AbstractBaseUser | None, asset: ReferenceAsset) -> None:
+    from brands.signals import reference_asset_changed
+
+    with transaction.atomic():
+        asset = ReferenceAsset.objects.select_for_update().get(pk=asset.pk)
+        audit_record(
+            actor=actor,
+            action="referenceasset.deleted",
+            obj=asset,
+            brand_id=asset.brand_id,
+            data={"kind": asset.kind, "label": asset.label},
+        )
+        asset_id, brand_id, image_name = asset.pk, asset.brand_id, asset.image.name if asset.image else ""
+        asset.delete()
+
+        def after_commit() -> None:
+            if image_name:
+                default_storage.delete(image_name)
+            reference_asset_changed.send(
+                sender=ReferenceAsset, asset_id=asset_id, brand_id=brand_id, change="removed", job_id=None
+            )
+
+        transaction.on_commit(after_commit)

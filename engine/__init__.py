@@ -1,0 +1,1 @@
+"""The matching engine: plain Python (no Django), called by the apps and benchmarked on its own."""
