@@ -5,16 +5,21 @@ Each capability adds its part here so that `make run` shows it working.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 
-from brands.models import Membership
+from brands import services
+from brands.models import Brand, Membership
 from brands.services import brand_create
 from core.roles import MODERATORS, PLATFORM_ADMINS
+from portal import demo_art
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,11 @@ class DemoUser:
     last_name: str
     role: str  # "manager"/"viewer" (with brand), "moderator", "platform admin"
     brand: str = ""
+    agent: bool = False  # an outside agent acting for the brand (with a letter of authorization)
+
+    @property
+    def role_label(self) -> str:
+        return "agent" if self.agent else self.role
 
 
 DEMO_BRANDS = [
@@ -51,6 +61,7 @@ DEMO_USERS = [
     DemoUser("victor", "victor@aurora-leather.example", "Victor", "Bianchi", "viewer", "Aurora Leather"),
     DemoUser("nina", "nina@nordpeak.example", "Nina", "Lindqvist", "manager", "Nordpeak Outdoor"),
     DemoUser("oskar", "oskar@nordpeak.example", "Oskar", "Berg", "viewer", "Nordpeak Outdoor"),
+    DemoUser("lars", "lars@berg-ip.example", "Lars", "Berg", "manager", "Nordpeak Outdoor", agent=True),
     DemoUser("maya", "maya@ippc.example", "Maya", "Okafor", "moderator"),
     DemoUser("admin", "admin@ippc.example", "Ada", "Admin", "platform admin"),
 ]
@@ -83,7 +94,121 @@ def seed_demo(*, password: str | None = None) -> list[tuple[DemoUser, str]]:
         else:
             Membership.objects.create(user=user, brand=brands[demo.brand], role=demo.role)
         credentials.append((demo, user_password))
+    _seed_rights_and_assets(brands)
     return credentials
+
+
+def _file(name: str, data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data)
+
+
+def _right(brand: Brand, manager: object, *, certificate: bytes | None = None, image: bytes | None = None, **data):
+    return services.right_create(
+        actor=manager,
+        brand=brand,
+        certificate=_file(f"{data['office'].lower()}-{data['registration_number']}.pdf", certificate)
+        if certificate
+        else None,
+        mark_image=_file("mark.png", image) if image else None,
+        **data,
+    )
+
+
+def _certificate(brand: Brand, **data: object) -> bytes:
+    valid = f"{data.get('valid_from') or '—'} to {data.get('valid_until') or 'no end date'}"
+    return demo_art.certificate_pdf(
+        office=str(data["office"]),
+        number=str(data["registration_number"]),
+        mark=str(data.get("word_mark") or data["title"]),
+        holder=str(data["holder_name"]),
+        classes=", ".join(str(c) for c in data.get("nice_classes") or []),
+        valid=valid,
+    )
+
+
+def _seed_rights_and_assets(brands: dict[str, Brand]) -> None:
+    """Rights in every state, their certificates, reference assets and an agent's authorization."""
+    users = {u.username: u for u in get_user_model().objects.all()}
+    moderator, alice, nina = users["maya"], users["alice"], users["nina"]
+    today = timezone.localdate()
+    aurora, nordpeak = brands["Aurora Leather"], brands["Nordpeak Outdoor"]
+    sun, peak = demo_art.sun_logo(), demo_art.peak_logo()
+
+    def filed(brand: Brand, manager: object, image: bytes | None = None, **data: object):
+        return _right(brand, manager, certificate=_certificate(brand, **data), image=image, **data)
+
+    aurora_eu = filed(
+        aurora, alice, kind="trademark_word", title="AURORA word mark, EU", registration_number="018234567",
+        office="EUIPO", jurisdictions=["EU"], nice_classes=[18, 25], holder_name=aurora.legal_name,
+        valid_from=dt.date(2021, 3, 1), valid_until=dt.date(2031, 3, 1), word_mark="AURORA",
+    )  # fmt: skip
+    services.right_decide(actor=moderator, right=aurora_eu, action="verify")
+    aurora_us = filed(
+        aurora, alice, image=sun, kind="trademark_figurative", title="Aurora sun logo, US",
+        registration_number="6123456", office="USPTO", jurisdictions=["US"], nice_classes=[18],
+        holder_name=aurora.legal_name, valid_from=dt.date(2016, 5, 10), valid_until=today + dt.timedelta(days=20),
+    )  # fmt: skip
+    services.right_decide(actor=moderator, right=aurora_us, action="verify")
+    filed(
+        aurora, alice, kind="design", title="Aurora Luna handbag design", registration_number="008765432-0001",
+        office="EUIPO", jurisdictions=["EU"], holder_name=aurora.legal_name, valid_from=dt.date(2023, 9, 1),
+        valid_until=dt.date(2028, 9, 1),
+    )  # fmt: skip
+    aurora_cn = filed(
+        aurora, alice, kind="trademark_word", title="AURORA word mark, CN", registration_number="45123987",
+        office="CNIPA", jurisdictions=["CN"], nice_classes=[18], holder_name=aurora.legal_name,
+        valid_from=dt.date(2020, 11, 14), valid_until=dt.date(2030, 11, 13), word_mark="AURORA",
+    )  # fmt: skip
+    services.right_decide(
+        actor=moderator, right=aurora_cn, action="request_info",
+        reason="The certificate is in Chinese: please upload a certified English translation.",
+    )  # fmt: skip
+
+    nordpeak_eu = filed(
+        nordpeak, nina, image=peak, kind="trademark_combined", title="NORDPEAK logo and word, EU",
+        registration_number="017555001", office="EUIPO", jurisdictions=["EU"], nice_classes=[18, 22, 25],
+        holder_name=nordpeak.legal_name, valid_from=dt.date(2018, 2, 1), valid_until=dt.date(2028, 2, 1),
+        word_mark="NORDPEAK",
+    )  # fmt: skip
+    services.right_decide(actor=moderator, right=nordpeak_eu, action="verify")
+    nordpeak_uk = filed(
+        nordpeak, nina, kind="trademark_word", title="NORDPEAK word mark, UK", registration_number="UK00003456789",
+        office="UKIPO", jurisdictions=["GB"], nice_classes=[25], holder_name=nordpeak.legal_name,
+        valid_from=dt.date(2019, 7, 1), valid_until=dt.date(2029, 7, 1), word_mark="NORDPEAK",
+    )  # fmt: skip
+    services.right_decide(
+        actor=moderator, right=nordpeak_uk, action="reject",
+        reason="The holder on the certificate (Nordpeak Holding Ltd) is not this brand: file the licence.",
+    )  # fmt: skip
+
+    for brand, manager, right, logo, words, price, seller in (
+        (aurora, alice, aurora_us, sun, ["AURORA", "Aurora", "AUR0RA"], ("Luna handbag", "450", "1200", "EUR"),
+         ("Aurora Official Store", "S-1001")),
+        (nordpeak, nina, nordpeak_eu, peak, ["NORDPEAK", "Nord Peak", "NORDPEAK OUTDOOR"],
+         ("Summit jacket", "280", "520", "EUR"), ("Nordpeak Outlet", "S-2001")),
+    ):  # fmt: skip
+        services.asset_create(actor=manager, brand=brand, right=right, kind="logo", label="Main logo",
+                              image=_file("logo.png", logo))  # fmt: skip
+        services.asset_create(actor=manager, brand=brand, right=right, kind="word_mark", label="Brand name",
+                              words=words)  # fmt: skip
+        services.asset_create(
+            actor=manager, brand=brand, right=right, kind="price_range", label=f"{price[0]} price",
+            product_line=price[0], price_min=price[1], price_max=price[2], currency=price[3],
+        )  # fmt: skip
+        services.asset_create(
+            actor=manager, brand=brand, right=right, kind="authorized_seller", label=seller[0],
+            marketplace="demo-market", seller_external_id=seller[1], seller_name=seller[0],
+        )  # fmt: skip
+
+    letter = demo_art.certificate_pdf(
+        office="Letter of authorization", number="LOA-2026-014", mark="NORDPEAK",
+        holder="Berg & Partners IP acts for Nordpeak Outdoor AB", classes="", valid=f"until {today.year + 2}-12-31",
+    )  # fmt: skip
+    services.authorization_file(
+        actor=nina, brand=nordpeak, agent=users["lars"], file=_file("letter-of-authorization.pdf", letter),
+        agent_organisation="Berg & Partners IP", scope="File and follow up IP complaints on the marketplace.",
+        valid_until=dt.date(today.year + 2, 12, 31),
+    )  # fmt: skip
 
 
 def reset_demo_passwords(*, password: str | None = None) -> list[tuple[DemoUser, str]]:

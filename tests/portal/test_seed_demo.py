@@ -24,14 +24,16 @@ def _seed(*args: str) -> str:
 
 def _credentials(output: str) -> dict[str, str]:
     return dict(
-        re.findall(r"^\s+(?:manager|viewer|moderator|platform admin)\s+\S+(?:\s\S+)?\s+(\w+)\s+(\S+)$", output, re.M)
+        re.findall(
+            r"^\s+(?:manager|viewer|agent|moderator|platform admin)\s+\S+(?:\s\S+)?\s+(\w+)\s+(\S+)$", output, re.M
+        )
     )
 
 
 def test_seed_creates_every_role_and_prints_working_credentials() -> None:
     output = _seed()
     credentials = _credentials(output)
-    assert set(credentials) == {"alice", "victor", "nina", "oskar", "maya", "admin"}
+    assert set(credentials) == {"alice", "victor", "nina", "oskar", "lars", "maya", "admin"}
     assert Brand.objects.count() >= 2
     for brand in Brand.objects.all():
         roles = set(Membership.objects.filter(brand=brand).values_list("role", flat=True))
@@ -66,3 +68,26 @@ def test_reset_passwords_gives_new_working_passwords() -> None:
 def test_fixed_password_option() -> None:
     _seed("--password", "demo-demo-demo")
     assert Client().login(username="nina", password="demo-demo-demo")
+
+
+def test_demo_shows_rights_in_every_state_with_assets_processed(
+    settings, tmp_path, django_capture_on_commit_callbacks
+) -> None:
+    from brands.models import AgentAuthorization, IPDocument, IPRight, Job, ReferenceAsset
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": tmp_path}},
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        _seed()
+    assert set(IPRight.objects.values_list("status", flat=True)) == {"verified", "pending", "needs_info", "rejected"}
+    assert IPDocument.objects.filter(kind="certificate").count() == IPRight.objects.count()
+    assert set(ReferenceAsset.objects.values_list("kind", flat=True)) == {
+        "logo", "word_mark", "price_range", "authorized_seller",
+    }  # fmt: skip
+    assert set(ReferenceAsset.objects.values_list("features_status", flat=True)) == {"done"}
+    assert set(Job.objects.values_list("status", flat=True)) == {"done"}
+    logo = ReferenceAsset.objects.filter(kind="logo").first()
+    assert len(logo.features["phash"]) == 16
+    assert AgentAuthorization.objects.get().status == "pending"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from portal.demo import DemoUser, demo_is_needed, reset_demo_passwords, seed_demo
 
@@ -34,12 +35,14 @@ class Command(BaseCommand):
         if not demo_is_needed():
             self.stdout.write("Database already has users: demo data not seeded (use --reset-passwords for new ones).")
             return
-        credentials = seed_demo(password=password)
+        # The demo's own notices (rights verified, invitations) are not worth printing.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            credentials = seed_demo(password=password)
         self._print(credentials, "Demo data created. Log in with (shown once)")
 
     def _print(self, credentials: list[tuple[DemoUser, str]], title: str) -> None:
         self.stdout.write(self.style.SUCCESS(title + ":"))
         self.stdout.write(f"  {'role':<16}{'brand':<20}{'user':<10}password")
         for demo, password in credentials:
-            self.stdout.write(f"  {demo.role:<16}{demo.brand or '-':<20}{demo.username:<10}{password}")
+            self.stdout.write(f"  {demo.role_label:<16}{demo.brand or '-':<20}{demo.username:<10}{password}")
         self.stdout.write("  (user name or email both work at the login page)")
