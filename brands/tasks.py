@@ -128,7 +128,7 @@ def right_send_notice(right_id: int, event: str, days: int | None = None) -> Non
         "reject": "rejected",
         "request_info": "needs more information",
         "expire": "has expired",
-        "expiring": f"ends in {days} days",
+        "expiring": "ends today" if days == 0 else f"ends in {days} day{'s' if days != 1 else ''}",
     }
     context = {
         "right": right,

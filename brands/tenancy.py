@@ -8,6 +8,8 @@ allowed by `can_manage`. Views never filter by brand by hand.
 The rules:
 - anonymous: nothing;
 - brand viewer: reads its brands' data;
+- outside agent (a member with `is_agent`): a manager once its authorization is verified, a
+  viewer until then;
 - brand manager: reads and changes its brands' data;
 - moderator: reads every brand's data (changes only through workflow services);
 - platform admin: reads and changes everything.
@@ -19,7 +21,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from rest_framework import permissions, viewsets
 
 from core.roles import is_platform_admin, is_platform_staff
@@ -36,9 +40,22 @@ def brand_roles(user: User) -> dict[int, str]:
         return {}
     cached = getattr(user, "_ippc_brand_roles", None)
     if cached is None:
-        from brands.models import Membership
+        from brands.models import AgentAuthorization, Membership
 
-        cached = dict(Membership.objects.filter(user=user).values_list("brand_id", "role"))
+        rows = list(Membership.objects.filter(user=user).values_list("brand_id", "role", "is_agent"))
+        agent_brands = [brand_id for brand_id, _, is_agent in rows if is_agent]
+        authorized: set[int] = set()
+        if agent_brands:
+            # An outside agent acts for a brand only while a verified authorization is on file;
+            # until then (or once it ends) it can only read.
+            authorized = set(
+                AgentAuthorization.objects.filter(agent=user, brand_id__in=agent_brands, status="verified")
+                .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate()))
+                .values_list("brand_id", flat=True)
+            )
+        cached = {
+            brand_id: role if not is_agent or brand_id in authorized else VIEWER for brand_id, role, is_agent in rows
+        }
         user._ippc_brand_roles = cached
     return cached
 

@@ -8,6 +8,18 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+# Codes accepted besides ISO 3166-1 countries: regional and international registrations.
+REGIONAL_CODES = {
+    "EU": "European Union (EUIPO)",
+    "WO": "International (WIPO)",
+    "BX": "Benelux (BOIP)",
+    "OA": "OAPI (African Intellectual Property Organization)",
+    "AP": "ARIPO (African Regional IP Organization)",
+    "EA": "Eurasian Patent Organization",
+    "EP": "European Patent Organisation",
+}
+COMMON_MISTAKES = {"UK": "GB", "EL": "GR"}
+
 EU_MEMBERS = frozenset(
     [
         "AT",
@@ -73,6 +85,17 @@ class Check:
     level: str  # "ok" | "warning" | "problem"
     title: str
     detail: str
+
+
+def territory_error(code: str) -> str | None:
+    """Why `code` is not a country (ISO 3166-1 alpha-2) or regional code we know, or None if it is."""
+    import pycountry
+
+    if code in REGIONAL_CODES or pycountry.countries.get(alpha_2=code) is not None:
+        return None
+    if code in COMMON_MISTAKES:
+        return f"{code} is not an ISO country code; use {COMMON_MISTAKES[code]}"
+    return f"{code} is not a country code"
 
 
 def expand_territories(codes: list[str] | tuple[str, ...] | frozenset[str]) -> frozenset[str]:

@@ -155,6 +155,8 @@ if S3_BUCKET:
             "file_overwrite": False,
             "location": env_str("AWS_LOCATION"),
             "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE") or None,
+            # Signature V4: V2 signed URLs are refused by newer AWS regions and many S3-compatible stores.
+            "signature_version": "s3v4",
         },
     }
 else:

@@ -164,7 +164,11 @@ class WorkerProcess:
     log_path: Path
     mail_dir: Path
     key_prefix: str
-    env: dict[str, str]  # the environment it runs with: reuse it for gunicorn, beat, ...
+    env: dict[str, str]
+
+    @property
+    def media_root(self) -> Path:
+        return Path(self.env["MEDIA_ROOT"])  # the environment it runs with: reuse it for gunicorn, beat, ...
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -206,6 +210,8 @@ def celery_worker_process(
     tmp = tmp_path_factory.mktemp("worker")
     mail_dir = tmp / "mail"
     mail_dir.mkdir()
+    media_root = tmp / "media"
+    media_root.mkdir()
     log_path = tmp / "worker.log"
     env = {
         **os.environ,
@@ -213,6 +219,7 @@ def celery_worker_process(
         "CELERY_KEY_PREFIX": key_prefix,
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
+        "MEDIA_ROOT": str(media_root),
         "DB_CONN_MAX_AGE": "0",
     }
     from django.conf import settings

@@ -17,6 +17,7 @@ from brands.models import Brand, IPDocument, IPRight, Office
 from brands.services._files import create_or_duplicate, stored_upload
 from brands.services.documents import document_upload
 from brands.tenancy import can_manage
+from brands.validity import territory_error
 from brands.workflow import NEEDS_INFO, REJECTED, RESUBMITTED, RIGHT_WORKFLOW, VERIFIED
 from core.roles import is_platform_staff
 from core.services import audit_record
@@ -57,8 +58,11 @@ def _clean(data: dict[str, Any], *, has_image: bool) -> dict[str, Any]:
         if code and code not in codes:
             codes.append(code)
     bad = [c for c in codes if not _TERRITORY.match(c)]
+    unknown = [problem for c in codes if _TERRITORY.match(c) and (problem := territory_error(c))]
     if bad:
         errors["jurisdictions"] = f"Use two-letter country codes (or EU, WO); not: {', '.join(bad)}."
+    elif unknown:
+        errors["jurisdictions"] = "; ".join(unknown) + "."
     elif not codes:
         errors["jurisdictions"] = "List at least one country or region where the right is protected."
     cleaned["jurisdictions"] = codes
@@ -173,6 +177,8 @@ def right_update(
     unknown = set(changes) - set(RIGHT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown right fields: {sorted(unknown)}")
+    if actor is not None and not can_manage(actor, right.brand_id):
+        raise PermissionDenied("Only the brand's managers can correct its rights.")
     right = IPRight.objects.get(pk=right.pk)
     if right.status not in EDITABLE_STATES:
         raise ValidationError(f"A {right.get_status_display().lower()} right cannot be changed; file a new one.")
