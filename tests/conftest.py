@@ -37,7 +37,10 @@ def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
     """Uploaded files of every test go to its own temporary folder, never to var/media."""
     media = tmp_path / "media"
     settings.MEDIA_ROOT = media
-    settings.STORAGES = {**settings.STORAGES, "default": {**settings.STORAGES["default"], "OPTIONS": {"location": media}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": media}},
+    }
 
 
 @pytest.fixture(autouse=True)
