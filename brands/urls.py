@@ -28,6 +28,7 @@ urlpatterns = [
     path("<slug:slug>/assets/", views_assets.asset_list, name="assets"),
     path("<slug:slug>/assets/new/", views_assets.asset_new, name="asset-new"),
     path("<slug:slug>/assets/<int:pk>/image/", views_assets.asset_image, name="asset-image"),
+    path("<slug:slug>/assets/<int:pk>/edit/", views_assets.asset_edit, name="asset-edit"),
     path("<slug:slug>/assets/<int:pk>/delete/", views_assets.asset_delete, name="asset-delete"),
     path("<slug:slug>/jobs/", views_assets.job_list, name="jobs"),
 ]

@@ -99,3 +99,41 @@ def job_list(request: HttpRequest, slug: str) -> HttpResponse:
     context.update(jobs=jobs, busy=any(not j.is_finished for j in jobs))
     template = "brands/_job_table.html" if request.headers.get("HX-Request") else "brands/job_list.html"
     return render(request, template, context)
+
+
+@login_required
+def asset_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Change an asset's text, prices, seller or backing right; its features are computed again."""
+    brand = get_scoped_or_404(Brand.objects.all(), request.user, slug=slug)
+    asset = get_scoped_or_404(ReferenceAsset.objects.filter(brand=brand), request.user, pk=pk)
+    if not can_manage(request.user, brand.pk):
+        raise PermissionDenied
+    initial = {
+        "right": asset.right_id,
+        "label": asset.label,
+        "words": "\n".join(asset.words),
+        "product_line": asset.product_line,
+        "price_min": asset.price_min,
+        "price_max": asset.price_max,
+        "currency": asset.currency,
+        "marketplace": asset.marketplace,
+        "seller_external_id": asset.seller_external_id,
+        "seller_name": asset.seller_name,
+    }
+    form = AssetForm(
+        request.POST or None, kind=asset.kind, rights=selectors.verified_rights(brand=brand), initial=initial
+    )
+    form.fields.pop("image", None)  # a new picture is a new asset: add it and remove this one
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        right = data.pop("right")
+        try:
+            services.asset_update(actor=request.user, asset=asset, right=right, **data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"“{asset.label}” saved; its features are being computed again.")
+            return redirect("brands:assets", slug=brand.slug)
+    context = _context(request, brand, "assets")
+    context.update(form=form, kind=asset.kind, kind_label=asset.get_kind_display(), asset=asset)
+    return render(request, "brands/asset_form.html", context)

@@ -39,3 +39,16 @@ def human_size(num: int) -> str:
             return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GB"
+
+
+@register.simple_tag(takes_context=True)
+def actor_name(context: template.Context, event: object) -> str:
+    """Who did it, as the reader may see it: brand users see "Moderator", not the staff member's name."""
+    from core.roles import is_platform_staff
+
+    request = context.get("request")
+    viewer = getattr(request, "user", None)
+    actor = getattr(event, "actor", None)
+    if actor is not None and viewer is not None and not is_platform_staff(viewer) and is_platform_staff(actor):
+        return "Moderator"
+    return event.actor_label

@@ -94,3 +94,19 @@ def test_edit_profile_saves_and_validates(cast: Cast, client: Any) -> None:
     assert response.status_code == 302
     brand = Brand.objects.get(pk=cast.brand_a.pk)
     assert (brand.legal_name, brand.website) == ("Aurora S.p.A.", "https://aurora.example")
+
+
+def test_brand_users_see_moderator_not_the_staff_members_name(cast: Cast, client: Any) -> None:
+    from brands import services
+    from tests.factories import IPRightFactory
+
+    right = IPRightFactory(brand=cast.brand_a)
+    services.right_decide(actor=cast.moderator, right=right, action="request_info", reason="Which classes?")
+    client.force_login(cast.manager_a)
+    html = client.get(f"/brands/aurora/rights/{right.pk}/").content.decode()
+    assert "Which classes?" in html
+    assert f"<td>{cast.moderator.get_username()}</td>" not in html
+    assert "<td>Moderator</td>" in html
+    client.force_login(cast.admin)
+    html = client.get(f"/brands/aurora/rights/{right.pk}/").content.decode()
+    assert f"<td>{cast.moderator.get_username()}</td>" in html
