@@ -52,6 +52,15 @@ def ensure_platform_groups(sender: Any = None, **kwargs: Any) -> None:
     """Create the platform groups and give them their permissions (idempotent, post_migrate)."""
     admins, _ = Group.objects.get_or_create(name=PLATFORM_ADMINS)
     moderators, _ = Group.objects.get_or_create(name=MODERATORS)
+    Group.objects.get_or_create(name="Platform systems")  # API access for ingestion; no admin rights
     managed = Permission.objects.filter(content_type__app_label__in=_MANAGED_APPS)
     admins.permissions.set(managed)
     moderators.permissions.set(managed.filter(codename__startswith="view_"))
+
+
+PLATFORM_SYSTEMS = "Platform systems"
+
+
+def is_platform_system(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """The marketplace's own services (API tokens of service accounts) that push listings in."""
+    return is_platform_admin(user) or PLATFORM_SYSTEMS in _group_names(user)

@@ -183,6 +183,10 @@ if DEBUG:
 # Uploaded evidence and reference images: checked by content, size-capped, never public.
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 50_000_000)
+# Listing images fetched by URL: never from private, loopback or link-local addresses unless
+# listed here (CIDRs; tests allow 127.0.0.0/8 for their own image server).
+IMAGE_FETCH_ALLOWED_NETWORKS = env_list("IMAGE_FETCH_ALLOWED_NETWORKS")
+IMAGE_FETCH_TIMEOUT = env_int("IMAGE_FETCH_TIMEOUT", 10)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 
@@ -254,6 +258,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
         "user": env_str("API_THROTTLE_USER", "6000/min"),
+        "ingest": env_str("API_THROTTLE_INGEST", "600/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
@@ -282,6 +287,9 @@ SPECTACULAR_SETTINGS = {
         "AssetKindEnum": "brands.models.ReferenceAsset.Kind",
         "OfficeEnum": "brands.models.Office",
         "MembershipRoleEnum": "brands.models.Membership.Role",
+        "ListingStatusEnum": "listings.models.Listing.Status",
+        "SellerStatusEnum": "listings.models.Seller.Status",
+        "ListingImageStatusEnum": "listings.models.ListingImage.Status",
     },
 }
 
@@ -330,6 +338,7 @@ CELERY_TASK_ROUTES = {
     "brands.right_send_notice": {"queue": "notify"},
     "brands.asset_process": {"queue": "match"},
     "brands.rights_expire_and_remind": {"queue": "maintenance"},
+    "listings.listing_image_fetch": {"queue": "ingest"},
     "core.worker_heartbeat": {"queue": "maintenance"},  # beat sends one to every queue explicitly
 }
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 60)

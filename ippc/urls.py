@@ -5,10 +5,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.api.views import TokenView
+from listings.views import image as listing_image
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include("brands.api.urls")),
+    path("", include("listings.api.urls")),
 ]
 
 urlpatterns = [
@@ -16,6 +18,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("brands/", include("brands.urls")),
     path("moderation/", include("brands.urls_moderation")),
+    path("listings/", include("listings.urls")),
+    path("listing-images/<int:pk>/", listing_image, name="listing-image"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,1 +1,101 @@
-"""Listings models: Seller, Listing, ListingImage arrive with catalogue ingestion (issue 4)."""
+"""The marketplace catalogue: sellers, listings and their images, as the platform sends them."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from engine.normalize import text_key
+
+
+class Seller(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    marketplace = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=255)
+    country = models.CharField(max_length=2, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    strike_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["marketplace", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["marketplace", "external_id"], name="uniq_seller_marketplace_external")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.marketplace})"
+
+
+class Listing(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        REMOVED = "removed", "Removed"
+        REINSTATED = "reinstated", "Reinstated"
+
+    marketplace = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=128)
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="listings")
+    title = models.CharField(max_length=500)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, db_index=True)
+    currency = models.CharField(max_length=3, blank=True)
+    category = models.CharField(max_length=200, blank=True, db_index=True)
+    url = models.URLField(max_length=1000, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    first_seen_at = models.DateTimeField(db_index=True)
+    last_seen_at = models.DateTimeField()
+    content_hash = models.CharField(max_length=64, help_text="sha256 of what the platform sent; unchanged = no work")
+    # Evasion-proof search keys (engine.normalize.key): "G u c c 1" and "Gucсi" both give "guci".
+    title_key = models.TextField(blank=True)
+    search_key = models.TextField(blank=True)
+    needs_matching = models.BooleanField(default=True, db_index=True)
+    changed_at = models.DateTimeField(help_text="Last time its text or images changed")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-first_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["marketplace", "external_id"], name="uniq_listing_marketplace_external")
+        ]
+        indexes = [models.Index(fields=["marketplace", "status"]), models.Index(fields=["seller", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.title[:80]} ({self.marketplace}:{self.external_id})"
+
+    def compute_keys(self) -> None:
+        self.title_key = text_key(self.title)
+        self.search_key = text_key(self.title, self.description)
+
+
+class ListingImage(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be fetched"
+        STORED = "stored", "Stored"
+        FAILED = "failed", "Failed"
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="images")
+    position = models.PositiveSmallIntegerField(default=0)
+    source_url = models.URLField(max_length=2000, blank=True)
+    file = models.FileField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    content_type = models.CharField(max_length=32, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["listing", "position"]
+        constraints = [models.UniqueConstraint(fields=["listing", "position"], name="uniq_image_listing_position")]
+
+    def __str__(self) -> str:
+        return f"Image {self.position} of {self.listing_id}"

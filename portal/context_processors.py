@@ -26,6 +26,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     items: list[tuple[str, str, str]] = [("Dashboard", reverse("home"), "exact")]
     if brand_roles(user) or is_platform_staff(user):
         items.append(("Brands", reverse("brands:list"), "prefix"))
+        items.append(("Listings", reverse("listings:search"), "prefix"))
     if is_platform_staff(user):
         items.append(("Moderation", reverse("moderation:queue"), "prefix"))
     items.append(("API", reverse("api-docs"), "prefix"))

@@ -20,6 +20,7 @@ from brands.models import Brand, Membership
 from brands.services import brand_create
 from core.roles import MODERATORS, PLATFORM_ADMINS
 from portal import demo_art
+from portal.demo_listings import seed_listings
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def seed_demo(*, password: str | None = None) -> list[tuple[DemoUser, str]]:
             Membership.objects.create(user=user, brand=brands[demo.brand], role=demo.role)
         credentials.append((demo, user_password))
     _seed_rights_and_assets(brands)
+    seed_listings()
     return credentials
 
 

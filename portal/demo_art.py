@@ -71,3 +71,34 @@ def certificate_pdf(*, office: str, number: str, mark: str, holder: str, classes
     buffer = io.BytesIO()
     page.save(buffer, format="PDF", resolution=150)
     return buffer.getvalue()
+
+
+def product_photo(kind: str, *, seed: int, logo: bytes | None = None, logo_scale: float = 0.25) -> bytes:
+    """A simple product shot (a bag or a jacket) on a plain background, optionally with a logo on it."""
+    import random
+
+    rng = random.Random(seed)
+    size = 640
+    background = tuple(rng.randint(215, 250) for _ in range(3))
+    colour = tuple(rng.randint(40, 180) for _ in range(3))
+    image = Image.new("RGB", (size, size), background)
+    draw = ImageDraw.Draw(image)
+    if kind == "bag":
+        draw.rounded_rectangle([140, 230, 500, 520], radius=36, fill=colour)
+        draw.arc([220, 110, 420, 330], 180, 360, fill=colour, width=18)
+        draw.line([(140, 300), (500, 300)], fill=tuple(max(0, c - 30) for c in colour), width=6)
+    else:  # jacket
+        draw.polygon([(220, 120), (420, 120), (500, 200), (470, 540), (170, 540), (140, 200)], fill=colour)
+        draw.polygon([(140, 200), (60, 430), (110, 450), (190, 260)], fill=colour)
+        draw.polygon([(500, 200), (580, 430), (530, 450), (450, 260)], fill=colour)
+        draw.line([(320, 130), (320, 540)], fill=tuple(max(0, c - 40) for c in colour), width=5)
+    if logo is not None:
+        mark = Image.open(io.BytesIO(logo)).convert("RGB")
+        side = int(size * logo_scale)
+        mark = mark.resize((side, side))
+        if seed % 2:
+            mark = mark.rotate(rng.choice([-12, 8, 15]), expand=False, fillcolor=background)
+        image.paste(mark, (320 - side // 2, 400 - side // 2 if kind == "bag" else 300 - side // 2))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=88)
+    return buffer.getvalue()

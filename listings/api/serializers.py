@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from listings.models import Listing, ListingImage, Seller
+from listings.selectors import SORTS
+
+
+class SellerSerializer(serializers.ModelSerializer):
+    listing_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Seller
+        fields = ["id", "marketplace", "external_id", "name", "country", "status", "strike_count", "listing_count"]
+        read_only_fields = fields
+
+
+class ListingImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ListingImage
+        fields = ["id", "position", "source_url", "status", "error", "sha256", "width", "height", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_url(self, image: ListingImage) -> str | None:
+        if image.status != ListingImage.Status.STORED:
+            return None
+        return reverse("listing-image", args=[image.pk], request=self.context.get("request"))
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    seller = SellerSerializer(read_only=True)
+    images = ListingImageSerializer(many=True, read_only=True)
+    relevance = serializers.IntegerField(read_only=True, required=False)
+
+    class Meta:
+        model = Listing
+        fields = [
+            "id", "marketplace", "external_id", "seller", "title", "description", "price", "currency", "category",
+            "url", "status", "first_seen_at", "last_seen_at", "changed_at", "images", "relevance",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class BulkSellerSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    country = serializers.CharField(required=False, allow_blank=True)
+
+
+class BulkListingSerializer(serializers.Serializer):
+    """One listing as the platform sends it (documentation only: items are validated one by one)."""
+
+    marketplace = serializers.CharField()
+    external_id = serializers.CharField()
+    seller = BulkSellerSerializer()
+    title = serializers.CharField()
+    description = serializers.CharField(required=False)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    currency = serializers.CharField(required=False)
+    category = serializers.CharField(required=False)
+    url = serializers.URLField(required=False)
+    status = serializers.ChoiceField(choices=Listing.Status.choices, required=False)
+    images = serializers.ListField(child=serializers.URLField(), required=False)
+
+
+class BulkRequestSerializer(serializers.Serializer):
+    listings = BulkListingSerializer(many=True)
+
+
+class ItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "failed"])
+    listing_id = serializers.IntegerField(allow_null=True)
+    marketplace = serializers.CharField()
+    external_id = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class BulkResponseSerializer(serializers.Serializer):
+    counts = serializers.DictField(child=serializers.IntegerField())
+    items = ItemResultSerializer(many=True)
+
+
+class ListingSearchSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    marketplace = serializers.CharField(required=False, allow_blank=True)
+    seller = serializers.IntegerField(required=False, min_value=1)
+    category = serializers.CharField(required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=Listing.Status.choices, required=False, allow_blank=True)
+    price_min = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, min_value=0)
+    price_max = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, min_value=0)
+    seen_since = serializers.DateField(required=False)
+    seen_until = serializers.DateField(required=False)
+    sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="relevance")
+
+
+class ImageUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    position = serializers.IntegerField(required=False, min_value=0, max_value=99)

@@ -1,0 +1,115 @@
+"""API for the catalogue: search, listings, sellers, and the platform's bulk ingestion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from core.roles import is_platform_system
+from listings import selectors, services
+from listings.api.serializers import (
+    BulkRequestSerializer,
+    BulkResponseSerializer,
+    ImageUploadSerializer,
+    ListingImageSerializer,
+    ListingSearchSerializer,
+    ListingSerializer,
+    SellerSerializer,
+)
+from listings.models import Listing
+
+
+class CanBrowseCatalogue(permissions.IsAuthenticated):
+    message = "Only brand members and platform staff search the catalogue."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return super().has_permission(request, view) and selectors.can_browse_catalogue(request.user)
+
+
+class IsPlatformSystem(permissions.IsAuthenticated):
+    message = "Only the platform's own systems push listings."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return super().has_permission(request, view) and is_platform_system(request.user)
+
+
+@extend_schema(tags=["listings"])
+class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The platform's listings. `q` is evasion-proof: "gucci" finds "Gucсi", "G u c c i", "GUCC1"…"""
+
+    serializer_class = ListingSerializer
+    permission_classes = [CanBrowseCatalogue]
+    filter_backends: list = []  # the search parameters below do the filtering
+
+    def get_permissions(self):
+        if self.action in ("bulk", "upload_image"):
+            return [IsPlatformSystem()]
+        return super().get_permissions()
+
+    def get_throttles(self):
+        if self.action == "bulk":
+            self.throttle_scope = "ingest"
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
+
+    def get_queryset(self):
+        if self.action != "list":
+            qs = Listing.objects.select_related("seller") if selectors.can_browse_catalogue(self.request.user) else None
+            return (qs if qs is not None else Listing.objects.none()).prefetch_related("images")
+        params = ListingSearchSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        query = selectors.ListingQuery(**{k: v for k, v in params.validated_data.items() if v not in ("", None)})
+        return selectors.listing_search(user=self.request.user, query=query).prefetch_related("images")
+
+    @extend_schema(parameters=[ListingSearchSerializer])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=BulkRequestSerializer, responses={200: BulkResponseSerializer})
+    @action(detail=False, methods=["post"], parser_classes=[JSONParser])
+    def bulk(self, request: Request) -> Response:
+        """Upsert up to 1,000 listings by (marketplace, external_id). Idempotent; per-item errors."""
+        items = request.data.get("listings") if isinstance(request.data, dict) else None
+        if not isinstance(items, list):
+            raise ValidationError({"listings": ["Send a JSON object with a list of listings under “listings”."]})
+        if len(items) > services.MAX_BATCH:
+            raise ValidationError({"listings": [f"At most {services.MAX_BATCH} listings per request."]})
+        result = services.listings_ingest(items=items, source=f"api:{request.user.get_username()}")
+        body = {"counts": result.counts, "items": [item.__dict__ for item in result.items]}
+        return Response(body, status=status.HTTP_200_OK)
+
+    @extend_schema(
+        request={"multipart/form-data": ImageUploadSerializer},
+        responses={201: ListingImageSerializer},
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["post"], url_path="images", parser_classes=[MultiPartParser, FormParser])
+    def upload_image(self, request: Request, pk: str | None = None) -> Response:
+        """Add an image by upload (instead of a URL); checked by content like every upload."""
+        listing = Listing.objects.filter(pk=pk).first()
+        if listing is None:
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        data = ImageUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        image = services.listing_image_upload(listing=listing, **data.validated_data)
+        return Response(ListingImageSerializer(image, context={"request": request}).data, status=201)
+
+
+@extend_schema(tags=["listings"])
+class SellerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = SellerSerializer
+    permission_classes = [CanBrowseCatalogue]
+    filterset_fields = ["marketplace", "status", "country"]
+    search_fields = ["name", "external_id"]
+    ordering_fields = ["name", "strike_count"]
+
+    def get_queryset(self):
+        return selectors.seller_list(user=self.request.user).order_by("marketplace", "name")

@@ -1,0 +1,95 @@
+"""Reads for the catalogue: evasion-proof search with filters, facets and sorting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+
+from brands.tenancy import brand_roles
+from core.roles import is_platform_staff
+from engine.normalize import query_keys
+from listings.models import Listing, Seller
+
+SORTS = {
+    "relevance": ("-relevance", "-first_seen_at", "-id"),
+    "newest": ("-first_seen_at", "-id"),
+    "oldest": ("first_seen_at", "id"),
+    "price_asc": (F("price").asc(nulls_last=True), "-id"),
+    "price_desc": (F("price").desc(nulls_last=True), "-id"),
+}
+
+
+@dataclass(frozen=True)
+class ListingQuery:
+    q: str = ""
+    marketplace: str = ""
+    seller: int | None = None
+    category: str = ""
+    status: str = ""
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    seen_since: dt.date | None = None
+    seen_until: dt.date | None = None
+    sort: str = "relevance"
+
+
+def can_browse_catalogue(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Brand members and platform staff search the platform's listings."""
+    return bool(user.is_authenticated and (is_platform_staff(user) or brand_roles(user)))
+
+
+def listing_search(*, user: AbstractBaseUser | AnonymousUser, query: ListingQuery) -> QuerySet[Listing]:
+    if not can_browse_catalogue(user):
+        return Listing.objects.none()
+    qs = Listing.objects.select_related("seller")
+    keys = query_keys(query.q)
+    for k in keys:
+        qs = qs.filter(search_key__contains=k)
+    if keys:
+        # Title hits weigh more than description hits; every word counts.
+        score = sum(
+            (Case(When(title_key__contains=k, then=Value(3)), default=Value(1), output_field=IntegerField())
+             for k in keys),
+            Value(0),
+        )  # fmt: skip
+        qs = qs.annotate(relevance=score)
+    else:
+        qs = qs.annotate(relevance=Value(0, output_field=IntegerField()))
+    if query.marketplace:
+        qs = qs.filter(marketplace=query.marketplace)
+    if query.seller:
+        qs = qs.filter(seller_id=query.seller)
+    if query.category:
+        qs = qs.filter(category__iexact=query.category)
+    if query.status:
+        qs = qs.filter(status=query.status)
+    if query.price_min is not None:
+        qs = qs.filter(price__gte=query.price_min)
+    if query.price_max is not None:
+        qs = qs.filter(price__lte=query.price_max)
+    if query.seen_since:
+        qs = qs.filter(first_seen_at__date__gte=query.seen_since)
+    if query.seen_until:
+        qs = qs.filter(first_seen_at__date__lte=query.seen_until)
+    return qs.order_by(*SORTS.get(query.sort, SORTS["relevance"]))
+
+
+def facets(qs: QuerySet[Listing], *, limit: int = 10) -> dict[str, list[tuple[str, int]]]:
+    """Counts by marketplace, category and status for the current results (top `limit` each)."""
+    base = qs.order_by()
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name in ("marketplace", "category", "status"):
+        rows = base.values(name).annotate(n=Count("id")).order_by("-n", name)[:limit]
+        out[name] = [(row[name] or "—", row["n"]) for row in rows]
+    return out
+
+
+def seller_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Seller]:
+    if not can_browse_catalogue(user):
+        return Seller.objects.none()
+    return Seller.objects.annotate(listing_count=Coalesce(Count("listings"), 0))

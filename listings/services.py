@@ -1,0 +1,355 @@
+"""Writes for the catalogue: bulk upsert of listings from the platform, image uploads.
+
+Ingestion is idempotent: each listing's content is hashed, and a listing whose hash did not
+change is left alone (no write, no queued work). Items are validated one by one, so one bad
+item is reported without failing its batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import AuditEvent
+from core.tasks import enqueue_on_commit
+from core.uploads import IMAGE_KINDS, InspectedFile, inspect_upload
+from listings.models import Listing, ListingImage, Seller
+from listings.signals import listings_changed
+
+MAX_BATCH = 1000
+MAX_IMAGES = 20
+_MARKETPLACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_url = URLValidator(schemes=["http", "https"])
+
+
+@dataclass
+class ItemResult:
+    index: int
+    status: str  # created | updated | unchanged | failed
+    listing_id: int | None = None
+    marketplace: str = ""
+    external_id: str = ""
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class IngestResult:
+    items: list[ItemResult]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+        for item in self.items:
+            counts[item.status] += 1
+        return counts
+
+
+def _text(raw: dict[str, Any], name: str, errors: dict[str, list[str]], *, limit: int, required: bool) -> str:
+    value = raw.get(name)
+    if value is None:
+        value = ""
+    if not isinstance(value, str | int):
+        errors.setdefault(name, []).append("Must be text.")
+        return ""
+    value = " ".join(str(value).split()) if name != "description" else str(value).strip()
+    if required and not value:
+        errors.setdefault(name, []).append("This field is required.")
+    if len(value) > limit:
+        errors.setdefault(name, []).append(f"At most {limit} characters.")
+    return value
+
+
+def clean_item(raw: Any) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """Validate one listing as sent by the platform; return (clean data, errors by field)."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(raw, dict):
+        return None, {"non_field_errors": ["Each item must be a JSON object."]}
+    clean: dict[str, Any] = {
+        "marketplace": _text(raw, "marketplace", errors, limit=64, required=True),
+        "external_id": _text(raw, "external_id", errors, limit=128, required=True),
+        "title": _text(raw, "title", errors, limit=500, required=True),
+        "description": _text(raw, "description", errors, limit=20000, required=False),
+        "category": _text(raw, "category", errors, limit=200, required=False),
+        "url": _text(raw, "url", errors, limit=1000, required=False),
+        "currency": _text(raw, "currency", errors, limit=3, required=False).upper(),
+        "status": _text(raw, "status", errors, limit=16, required=False) or Listing.Status.ACTIVE,
+    }
+    if clean["marketplace"] and not _MARKETPLACE.match(clean["marketplace"]):
+        errors.setdefault("marketplace", []).append("Letters, digits, dot, dash and underscore only.")
+    if clean["status"] not in Listing.Status.values:
+        errors.setdefault("status", []).append(f"One of: {', '.join(Listing.Status.values)}.")
+    if clean["url"]:
+        try:
+            _url(clean["url"])
+        except ValidationError:
+            errors.setdefault("url", []).append("Enter a valid http(s) URL.")
+
+    price = raw.get("price")
+    clean["price"] = None
+    if price not in (None, ""):
+        try:
+            number = Decimal(str(price))
+            if not number.is_finite() or number < 0 or number >= Decimal("1e10"):
+                raise InvalidOperation
+            clean["price"] = number.quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError):
+            errors.setdefault("price", []).append("Enter a positive amount.")
+        if not clean["currency"]:
+            errors.setdefault("currency", []).append("A price needs its currency.")
+    if clean["currency"] and not _CURRENCY.match(clean["currency"]):
+        errors.setdefault("currency", []).append("Use a three-letter currency code.")
+
+    seller = raw.get("seller")
+    if not isinstance(seller, dict):
+        errors.setdefault("seller", []).append("Give the seller as an object with external_id and name.")
+        clean["seller"] = {}
+    else:
+        seller_errors: dict[str, list[str]] = {}
+        clean["seller"] = {
+            "external_id": _text(seller, "external_id", seller_errors, limit=128, required=True),
+            "name": _text(seller, "name", seller_errors, limit=255, required=True),
+            "country": _text(seller, "country", seller_errors, limit=2, required=False).upper(),
+        }
+        for name, messages in seller_errors.items():
+            errors.setdefault(f"seller.{name}", []).extend(messages)
+
+    images = raw.get("images") or []
+    if not isinstance(images, list) or not all(isinstance(u, str) for u in images):
+        errors.setdefault("images", []).append("A list of image URLs.")
+        images = []
+    if len(images) > MAX_IMAGES:
+        errors.setdefault("images", []).append(f"At most {MAX_IMAGES} images.")
+    clean_images = []
+    for position, url in enumerate(images[:MAX_IMAGES]):
+        url = url.strip()
+        try:
+            _url(url)
+        except ValidationError:
+            errors.setdefault("images", []).append(f"Image {position + 1} is not a valid http(s) URL.")
+            continue
+        if len(url) > 2000:
+            errors.setdefault("images", []).append(f"Image {position + 1}: URL too long.")
+            continue
+        clean_images.append(url)
+    clean["images"] = clean_images
+    return (None, errors) if errors else (clean, {})
+
+
+def content_hash(item: dict[str, Any]) -> str:
+    canonical = {**item, "price": str(item["price"]) if item["price"] is not None else None}
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _sellers(items: list[dict[str, Any]]) -> dict[tuple[str, str], Seller]:
+    wanted: dict[tuple[str, str], dict[str, str]] = {}
+    for item in items:
+        wanted[(item["marketplace"], item["seller"]["external_id"])] = item["seller"]
+    existing: dict[tuple[str, str], Seller] = {}
+    for marketplace in {m for m, _ in wanted}:
+        ids = [e for m, e in wanted if m == marketplace]
+        for seller in Seller.objects.filter(marketplace=marketplace, external_id__in=ids):
+            existing[(seller.marketplace, seller.external_id)] = seller
+    missing = [
+        Seller(marketplace=m, external_id=e, name=data["name"], country=data["country"])
+        for (m, e), data in wanted.items()
+        if (m, e) not in existing
+    ]
+    if missing:
+        Seller.objects.bulk_create(missing, ignore_conflicts=True)  # a concurrent batch may create the same
+        for seller in Seller.objects.filter(
+            marketplace__in={s.marketplace for s in missing}, external_id__in=[s.external_id for s in missing]
+        ):
+            existing[(seller.marketplace, seller.external_id)] = seller
+    renamed = []
+    for key, data in wanted.items():
+        seller = existing[key]
+        if (seller.name, seller.country) != (data["name"], data["country"] or seller.country):
+            seller.name, seller.country = data["name"], data["country"] or seller.country
+            renamed.append(seller)
+    if renamed:
+        Seller.objects.bulk_update(renamed, ["name", "country", "updated_at"])
+    return existing
+
+
+def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
+    """Upsert up to MAX_BATCH listings by (marketplace, external_id); report each item's outcome."""
+    if len(items) > MAX_BATCH:
+        raise ValidationError(f"At most {MAX_BATCH} listings per batch; this one has {len(items)}.")
+    results: list[ItemResult] = []
+    valid: list[tuple[ItemResult, dict[str, Any]]] = []
+    first_index: dict[tuple[str, str], int] = {}
+    for index, raw in enumerate(items):
+        clean, errors = clean_item(raw)
+        result = ItemResult(index=index, status="failed", errors=errors)
+        results.append(result)
+        if clean is None:
+            continue
+        key = (clean["marketplace"], clean["external_id"])
+        result.marketplace, result.external_id = key
+        if key in first_index:
+            result.errors = {"external_id": [f"Appears twice in this batch (items {first_index[key]} and {index})."]}
+            continue
+        first_index[key] = index
+        valid.append((result, clean))
+    if not valid:
+        return IngestResult(results)
+
+    now = timezone.now()
+    with transaction.atomic():
+        sellers = _sellers([clean for _, clean in valid])
+        existing: dict[tuple[str, str], Listing] = {}
+        for marketplace in {clean["marketplace"] for _, clean in valid}:
+            ids = [clean["external_id"] for _, clean in valid if clean["marketplace"] == marketplace]
+            for listing in Listing.objects.select_for_update().filter(marketplace=marketplace, external_id__in=ids):
+                existing[(listing.marketplace, listing.external_id)] = listing
+
+        to_create: list[tuple[ItemResult, Listing, list[str]]] = []
+        to_update: list[tuple[ItemResult, Listing, list[str], dict[str, Any]]] = []
+        for result, clean in valid:
+            digest = content_hash(clean)
+            seller = sellers[(clean["marketplace"], clean["seller"]["external_id"])]
+            listing = existing.get((clean["marketplace"], clean["external_id"]))
+            fields = {k: clean[k] for k in ("title", "description", "price", "currency", "category", "url", "status")}
+            if listing is None:
+                listing = Listing(
+                    marketplace=clean["marketplace"], external_id=clean["external_id"], seller=seller,
+                    first_seen_at=now, last_seen_at=now, changed_at=now, content_hash=digest, **fields,
+                )  # fmt: skip
+                listing.compute_keys()
+                to_create.append((result, listing, clean["images"]))
+            elif listing.content_hash == digest:
+                result.status, result.listing_id = "unchanged", listing.pk
+            else:
+                before = {k: getattr(listing, k) for k in fields}
+                for name, value in fields.items():
+                    setattr(listing, name, value)
+                listing.seller = seller
+                listing.content_hash, listing.last_seen_at, listing.changed_at = digest, now, now
+                listing.needs_matching = True
+                listing.compute_keys()
+                changes = {k: {"from": str(before[k]), "to": str(fields[k])} for k in fields if before[k] != fields[k]}
+                to_update.append((result, listing, clean["images"], changes))
+
+        Listing.objects.bulk_create([listing for _, listing, _ in to_create], batch_size=500)
+        for result, listing, _ in to_create:
+            result.status, result.listing_id = "created", listing.pk
+        if to_update:
+            Listing.objects.bulk_update(
+                [listing for _, listing, _, _ in to_update],
+                ["title", "description", "price", "currency", "category", "url", "status", "seller",
+                 "content_hash", "last_seen_at", "changed_at", "needs_matching", "title_key", "search_key"],
+                batch_size=500,
+            )  # fmt: skip
+            for result, listing, _, _ in to_update:
+                result.status, result.listing_id = "updated", listing.pk
+
+        new_images = [
+            ListingImage(listing=listing, position=pos, source_url=url)
+            for _, listing, urls in to_create
+            for pos, url in enumerate(urls)
+        ]
+        for _, listing, urls, _ in to_update:
+            new_images += _reconcile_images(listing, urls)
+        ListingImage.objects.bulk_create(new_images, batch_size=1000)
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    actor_label=f"platform ({source})",
+                    action="listing.updated",
+                    object_type="listings.listing",
+                    object_id=str(listing.pk),
+                    object_repr=str(listing)[:255],
+                    data=changes,
+                )
+                for _, listing, _, changes in to_update
+            ],
+            batch_size=500,
+        )
+        image_ids = [image.pk for image in new_images if image.pk]
+        if not image_ids and new_images:  # backends that do not return ids from bulk_create
+            image_ids = list(
+                ListingImage.objects.filter(
+                    listing__in=[image.listing_id for image in new_images], status=ListingImage.Status.PENDING
+                ).values_list("pk", flat=True)
+            )
+        _queue_fetches(image_ids)
+        changed_ids = [listing.pk for _, listing, _ in to_create] + [listing.pk for _, listing, _, _ in to_update]
+        if changed_ids:
+            transaction.on_commit(lambda: listings_changed.send(sender=Listing, listing_ids=changed_ids))
+    return IngestResult(results)
+
+
+def _reconcile_images(listing: Listing, urls: list[str]) -> list[ListingImage]:
+    """Keep images whose URL stayed at its position; drop the others; return the new ones to create."""
+    current = {image.position: image for image in listing.images.all()}
+    stale = [image.pk for pos, image in current.items() if pos >= len(urls) or image.source_url != urls[pos]]
+    if stale:
+        ListingImage.objects.filter(pk__in=stale).delete()
+    return [
+        ListingImage(listing=listing, position=pos, source_url=url)
+        for pos, url in enumerate(urls)
+        if pos not in current or current[pos].pk in stale
+    ]
+
+
+def _queue_fetches(image_ids: Iterable[int]) -> None:
+    from listings.tasks import listing_image_fetch
+
+    for image_id in image_ids:
+        enqueue_on_commit(listing_image_fetch, image_id)
+
+
+def image_store(*, image: ListingImage, data: bytes, inspected: InspectedFile) -> ListingImage:
+    """Keep the bytes once per content (content-addressed name) and mark the image stored."""
+    name = f"listing-images/{inspected.sha256[:2]}/{inspected.sha256}{inspected.kind.extension}"
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(data))
+    changed = ListingImage.objects.filter(pk=image.pk).update(
+        file=name,
+        sha256=inspected.sha256,
+        content_type=inspected.kind.content_type,
+        width=inspected.width,
+        height=inspected.height,
+        status=ListingImage.Status.STORED,
+        error="",
+    )
+    if changed:
+        Listing.objects.filter(pk=image.listing_id).update(needs_matching=True, changed_at=timezone.now())
+    image.refresh_from_db()
+    return image
+
+
+def image_fail(*, image_id: int, error: str) -> None:
+    ListingImage.objects.filter(pk=image_id).update(status=ListingImage.Status.FAILED, error=error[:2000])
+
+
+def listing_image_upload(*, listing: Listing, file: Any, position: int | None = None) -> ListingImage:
+    """An image uploaded by the platform instead of a URL: checked by content, stored, recorded."""
+    inspected = inspect_upload(
+        file, allowed=IMAGE_KINDS, max_bytes=settings.DOCUMENT_MAX_BYTES, max_pixels=settings.IMAGE_MAX_PIXELS
+    )
+    data = file.read()
+    with transaction.atomic():
+        if position is None:
+            last = listing.images.order_by("-position").values_list("position", flat=True).first()
+            position = 0 if last is None else last + 1
+        image, _ = ListingImage.objects.update_or_create(
+            listing=listing, position=position, defaults={"source_url": "", "status": ListingImage.Status.PENDING}
+        )
+        image = image_store(image=image, data=data, inspected=inspected)
+        transaction.on_commit(lambda: listings_changed.send(sender=Listing, listing_ids=[listing.pk]))
+    return image

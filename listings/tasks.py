@@ -1,0 +1,47 @@
+"""Background work for the catalogue: fetching listing images by URL (ingest queue)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from core.tasks import RETRY_TRANSIENT
+
+
+class ImageFetchTransient(Exception):
+    """The image server is down or slow: worth another try later."""
+
+
+@shared_task(
+    name="listings.listing_image_fetch",
+    bind=True,
+    **{**RETRY_TRANSIENT, "autoretry_for": (*RETRY_TRANSIENT["autoretry_for"], ImageFetchTransient)},
+)
+def listing_image_fetch(self, image_id: int) -> None:
+    """Download one listing image safely (no private addresses), check it by content, store it."""
+    from listings.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_image
+    from listings.models import ListingImage
+    from listings.services import image_fail, image_store
+
+    image = ListingImage.objects.filter(pk=image_id).first()
+    if image is None or image.status != ListingImage.Status.PENDING or not image.source_url:
+        return
+    ListingImage.objects.filter(pk=image_id).update(attempts=image.attempts + 1)
+    policy = FetchPolicy(
+        max_bytes=settings.DOCUMENT_MAX_BYTES,
+        max_pixels=settings.IMAGE_MAX_PIXELS,
+        timeout=settings.IMAGE_FETCH_TIMEOUT,
+        total_timeout=settings.IMAGE_FETCH_TIMEOUT * 3,
+        allowed_networks=tuple(settings.IMAGE_FETCH_ALLOWED_NETWORKS),
+    )
+    try:
+        fetched = fetch_image(image.source_url, policy)
+    except FetchRefused as exc:  # permanent: recorded, not retried
+        image_fail(image_id=image_id, error=str(exc))
+        return
+    except FetchFailed as exc:
+        if self.request.retries >= self.max_retries:
+            image_fail(image_id=image_id, error=f"Gave up after {self.request.retries + 1} attempts: {exc}")
+            return
+        raise ImageFetchTransient(str(exc)) from exc
+    image_store(image=image, data=fetched.data, inspected=fetched.inspected)

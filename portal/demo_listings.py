@@ -1,0 +1,67 @@
+"""Demo catalogue: sellers and listings on "demo-market", some of them infringing with the
+usual evasions (look-alike letters, leetspeak, spacing, replica terms, pasted logos)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from listings.models import Listing
+from listings.services import listing_image_upload, listings_ingest
+from portal import demo_art
+
+MARKET = "demo-market"
+SELLERS = {
+    "S-1001": ("Aurora Official Store", "IT"),
+    "S-2001": ("Nordpeak Outlet", "SE"),
+    "S-3107": ("LuxDeals4U", "CN"),
+    "S-3300": ("bestbags_wholesale", "CN"),
+    "S-4410": ("Peak Gear Discount", "TR"),
+    "S-5000": ("Everyday Basics", "DE"),
+}
+# (external id, seller, title, description, price, category, picture, logo on the picture)
+LISTINGS: list[tuple[str, str, str, str, str, str, str, str]] = [
+    ("A-100", "S-1001", "AURORA Luna handbag, tan leather", "Hand-made in Florence. Genuine AURORA.", "890", "bags", "bag", "sun"),
+    ("A-101", "S-1001", "AURORA Sole belt", "Full-grain leather belt with the sun buckle.", "240", "leather goods", "bag", ""),
+    ("X-200", "S-3107", "AUR0RA Luna bag 1:1 mirror quality", "Top replica, same as original, fast shipping.", "59", "bags", "bag", "sun"),
+    ("X-201", "S-3107", "Аurоrа style handbag (inspired)", "Looks like the designer one!!", "45", "bags", "bag", "sun"),
+    ("X-202", "S-3300", "A u r o r a leather bag — wholesale", "Bulk order, AAA grade.", "38", "bags", "bag", "sun"),
+    ("X-203", "S-3300", "Aurorra sun tote", "New season tote. Dupe of a famous Italian brand.", "29", "bags", "bag", ""),
+    ("X-204", "S-3107", "Designer sun logo handbag", "Premium bag, logo as in the pictures.", "49", "bags", "bag", "sun"),
+    ("N-300", "S-2001", "NORDPEAK Summit jacket, men", "Waterproof 3-layer shell. Official outlet.", "349", "clothing", "jacket", "peak"),
+    ("X-400", "S-4410", "N0RDPEAK summit jacket replica", "Same factory quality, 1:1.", "79", "clothing", "jacket", "peak"),
+    ("X-401", "S-4410", "Nord Peak style outdoor jacket", "Inspired by the famous Swedish brand.", "65", "clothing", "jacket", "peak"),
+    ("X-402", "S-4410", "N.O.R.D.P.E.A.K hiking shell", "Best price, limited stock.", "72", "clothing", "jacket", ""),
+    ("G-500", "S-5000", "Plain canvas tote bag", "Everyday cotton tote, no logo.", "15", "bags", "bag", ""),
+    ("G-501", "S-5000", "Rain jacket, navy", "Lightweight rain jacket.", "49", "clothing", "jacket", ""),
+    ("G-502", "S-5000", "Leather wallet, brown", "Simple bifold wallet.", "25", "leather goods", "bag", ""),
+    ("G-503", "S-5000", "Sunrise poster print", "A3 poster of a sunrise over the sea.", "12", "home decor", "bag", ""),
+    ("G-504", "S-5000", "Mountain peak keychain", "Metal keychain.", "6", "accessories", "jacket", ""),
+]  # fmt: skip
+
+
+def seed_listings() -> int:
+    items: list[dict[str, Any]] = []
+    for external_id, seller, title, description, price, category, _, _ in LISTINGS:
+        name, country = SELLERS[seller]
+        items.append(
+            {
+                "marketplace": MARKET,
+                "external_id": external_id,
+                "seller": {"external_id": seller, "name": name, "country": country},
+                "title": title,
+                "description": description,
+                "price": price,
+                "currency": "EUR",
+                "category": category,
+                "url": f"https://demo-market.example/item/{external_id}",
+            }
+        )
+    result = listings_ingest(items=items, source="demo")
+    logos = {"sun": demo_art.sun_logo(), "peak": demo_art.peak_logo()}
+    by_id = {listing.external_id: listing for listing in Listing.objects.filter(marketplace=MARKET)}
+    for seed, (external_id, _, _, _, _, _, picture, logo) in enumerate(LISTINGS):
+        photo = demo_art.product_photo(picture, seed=seed, logo=logos.get(logo), logo_scale=0.18 + (seed % 4) * 0.04)
+        listing_image_upload(listing=by_id[external_id], file=SimpleUploadedFile(f"{external_id}.jpg", photo))
+    return result.counts["created"]
