@@ -339,6 +339,8 @@ CELERY_TASK_ROUTES = {
     "brands.asset_process": {"queue": "match"},
     "brands.rights_expire_and_remind": {"queue": "maintenance"},
     "listings.listing_image_fetch": {"queue": "ingest"},
+    "listings.saved_searches_run": {"queue": "maintenance"},
+    "listings.saved_search_notify": {"queue": "notify"},
     "core.worker_heartbeat": {"queue": "maintenance"},  # beat sends one to every queue explicitly
 }
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 60)
@@ -351,6 +353,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": queue, "expires": max(HEARTBEAT_INTERVAL - 1, 1)},
     }
     for queue in TASK_QUEUES
+}
+CELERY_BEAT_SCHEDULE["saved-searches"] = {
+    "task": "listings.saved_searches_run",
+    "schedule": float(env_int("SAVED_SEARCH_INTERVAL", 3600)),
+    "options": {"expires": 1800},
 }
 CELERY_BEAT_SCHEDULE["rights-expire-and-remind"] = {
     "task": "brands.rights_expire_and_remind",

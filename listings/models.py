@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
+from brands.tenancy import BrandScopedQuerySet
 from engine.normalize import text_key
 
 
@@ -99,3 +101,28 @@ class ListingImage(models.Model):
 
     def __str__(self) -> str:
         return f"Image {self.position} of {self.listing_id}"
+
+
+class SavedSearch(models.Model):
+    """A brand's standing query: run periodically, it tells the brand about new matching listings."""
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(max_length=120)
+    params = models.JSONField(default=dict, help_text="The search form's fields: q, marketplace, category, …")
+    notify = models.BooleanField(default=True, help_text="Email the brand's managers about new hits")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_new_hits = models.PositiveIntegerField(default=0)
+    total_hits = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["brand__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["brand", "name"], name="uniq_saved_search_brand_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.brand})"

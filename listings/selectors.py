@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from brands.tenancy import brand_roles
 from core.roles import is_platform_staff
 from engine.normalize import query_keys
-from listings.models import Listing, Seller
+from listings.models import Listing, SavedSearch, Seller
 
 SORTS = {
     "relevance": ("-relevance", "-first_seen_at", "-id"),
@@ -43,8 +43,11 @@ def can_browse_catalogue(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_authenticated and (is_platform_staff(user) or brand_roles(user)))
 
 
-def listing_search(*, user: AbstractBaseUser | AnonymousUser, query: ListingQuery) -> QuerySet[Listing]:
-    if not can_browse_catalogue(user):
+def listing_search(
+    *, user: AbstractBaseUser | AnonymousUser | None, query: ListingQuery, skip_access: bool = False
+) -> QuerySet[Listing]:
+    """Listings matching `query`. `skip_access` is for the system's own runs (saved searches)."""
+    if not skip_access and (user is None or not can_browse_catalogue(user)):
         return Listing.objects.none()
     qs = Listing.objects.select_related("seller")
     keys = query_keys(query.q)
@@ -93,3 +96,7 @@ def seller_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Seller]:
     if not can_browse_catalogue(user):
         return Seller.objects.none()
     return Seller.objects.annotate(listing_count=Coalesce(Count("listings"), 0))
+
+
+def saved_search_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[SavedSearch]:
+    return SavedSearch.objects.for_user(user).select_related("brand", "created_by")

@@ -26,7 +26,7 @@ from django.utils import timezone
 from core.models import AuditEvent
 from core.tasks import enqueue_on_commit
 from core.uploads import IMAGE_KINDS, InspectedFile, inspect_upload
-from listings.models import Listing, ListingImage, Seller
+from listings.models import Listing, ListingImage, SavedSearch, Seller
 from listings.signals import listings_changed
 
 MAX_BATCH = 1000
@@ -353,3 +353,66 @@ def listing_image_upload(*, listing: Listing, file: Any, position: int | None = 
         image = image_store(image=image, data=data, inspected=inspected)
         transaction.on_commit(lambda: listings_changed.send(sender=Listing, listing_ids=[listing.pk]))
     return image
+
+
+SAVED_SEARCH_FIELDS = ("q", "marketplace", "category", "status", "price_min", "price_max")
+
+
+def _clean_params(params: dict[str, Any]) -> dict[str, Any]:
+    from listings.forms import ListingSearchForm
+
+    form = ListingSearchForm({k: v for k, v in params.items() if k in SAVED_SEARCH_FIELDS})
+    if not form.is_valid():
+        raise ValidationError({"params": [f"{k}: {' '.join(v)}" for k, v in form.errors.items()]})
+    clean = {k: str(v) for k, v in form.cleaned_data.items() if k in SAVED_SEARCH_FIELDS and v not in ("", None)}
+    if not clean:
+        raise ValidationError({"params": ["A saved search needs at least a query or a filter."]})
+    return clean
+
+
+def saved_search_create(
+    *, actor: Any, brand: Any, name: str, params: dict[str, Any], notify: bool = True
+) -> SavedSearch:
+    name = " ".join(name.split())[:120]
+    if not name:
+        raise ValidationError({"name": ["Give the search a name."]})
+    clean = _clean_params(params)
+    if SavedSearch.objects.filter(brand=brand, name__iexact=name).exists():
+        raise ValidationError({"name": [f"{brand.name} already has a saved search called “{name}”."]})
+    with transaction.atomic():
+        search = SavedSearch.objects.create(brand=brand, name=name, params=clean, notify=notify, created_by=actor)
+        # The first run sets the baseline: only listings that appear or change afterwards are "new".
+        saved_search_run(search=search, notify=False)
+    return search
+
+
+def saved_search_run(*, search: SavedSearch, notify: bool = True) -> int:
+    """Run one saved search; return how many listings matched that are new since the last run."""
+    from listings.selectors import ListingQuery, listing_search
+
+    query = ListingQuery(**_query_kwargs(search.params))
+    matches = listing_search(user=None, query=query, skip_access=True)
+    now = timezone.now()
+    new = matches.filter(changed_at__gt=search.last_run_at).count() if search.last_run_at else 0
+    total = matches.count()
+    SavedSearch.objects.filter(pk=search.pk).update(last_run_at=now, last_new_hits=new, total_hits=total)
+    search.last_run_at, search.last_new_hits, search.total_hits = now, new, total
+    if new and notify and search.notify:
+        from listings.tasks import saved_search_notify
+
+        enqueue_on_commit(saved_search_notify, search.pk, new)
+    return new
+
+
+def _query_kwargs(params: dict[str, Any]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {k: v for k, v in params.items() if k in ("q", "marketplace", "category", "status")}
+    for name in ("price_min", "price_max"):
+        if params.get(name) not in (None, ""):
+            kwargs[name] = Decimal(params[name])
+    return kwargs
+
+
+def saved_searches_run_all() -> dict[str, int]:
+    searches = list(SavedSearch.objects.select_related("brand"))
+    notified = sum(1 for search in searches if saved_search_run(search=search))
+    return {"searches": len(searches), "with_new_hits": notified}

@@ -45,3 +45,45 @@ def listing_image_fetch(self, image_id: int) -> None:
             return
         raise ImageFetchTransient(str(exc)) from exc
     image_store(image=image, data=fetched.data, inspected=fetched.inspected)
+
+
+@shared_task(name="listings.saved_searches_run", **RETRY_TRANSIENT)
+def saved_searches_run() -> dict[str, int]:
+    """Periodic (beat): run every saved search; brands with new hits are told."""
+    from listings.services import saved_searches_run_all
+
+    return saved_searches_run_all()
+
+
+@shared_task(name="listings.saved_search_notify", **RETRY_TRANSIENT)
+def saved_search_notify(search_id: int, new_hits: int) -> None:
+    from urllib.parse import urlencode
+
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    from brands.models import Membership
+    from listings.models import SavedSearch
+
+    search = SavedSearch.objects.select_related("brand").filter(pk=search_id).first()
+    if search is None:
+        return
+    recipients = sorted(
+        set(
+            Membership.objects.filter(brand=search.brand, role=Membership.Role.MANAGER)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+    if not recipients:
+        return
+    url = f"{settings.SITE_URL}{reverse('listings:search')}?{urlencode({**search.params, 'sort': 'newest'})}"
+    send_mail(
+        subject=f"[{settings.SITE_NAME}] {new_hits} new listing{'s' if new_hits != 1 else ''} for “{search.name}”",
+        message=(
+            f"The saved search “{search.name}” of {search.brand.name} found {new_hits} new or changed "
+            f"listing{'s' if new_hits != 1 else ''} since its last run ({search.total_hits} in all).\n\n{url}\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from brands.downloads import private_file_response
+from brands.models import Brand
 from brands.selectors import object_history
+from brands.tenancy import can_manage, get_scoped_or_404
 from engine.normalize import query_keys
-from listings import selectors
+from listings import selectors, services
 from listings.forms import ListingSearchForm
-from listings.models import Listing, ListingImage
+from listings.models import Listing, ListingImage, SavedSearch
 
 
 def _require_catalogue(request: HttpRequest) -> None:
@@ -33,9 +39,11 @@ def search(request: HttpRequest) -> HttpResponse:
     page = Paginator(results.prefetch_related("images"), 25).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    manageable = Brand.objects.manageable_by(request.user).order_by("name")
     context = {
         "form": form,
         "page": page,
+        "save_brands": manageable,
         "facets": selectors.facets(results),
         "keys": query_keys(query.q),
         "querystring": params.urlencode(),
@@ -60,3 +68,49 @@ def image(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("Image not stored")
     name = picture.file.name.rsplit("/", 1)[-1]
     return private_file_response(picture.file, filename=name, content_type=picture.content_type, inline=True)
+
+
+@login_required
+@require_POST
+def saved_search_new(request: HttpRequest) -> HttpResponse:
+    brand = get_scoped_or_404(Brand.objects.all(), request.user, pk=request.POST.get("brand") or 0)
+    if not can_manage(request.user, brand.pk):
+        raise PermissionDenied
+    params = {k: request.POST.get(k, "") for k in services.SAVED_SEARCH_FIELDS}
+    try:
+        search = services.saved_search_create(
+            actor=request.user, brand=brand, name=request.POST.get("name", ""), params=params,
+            notify=request.POST.get("notify") == "on",
+        )  # fmt: skip
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(f"{reverse('listings:search')}?{urlencode({k: v for k, v in params.items() if v})}")
+    messages.success(request, f"Saved “{search.name}” for {brand.name}: {search.total_hits} listings match today.")
+    return redirect("listings:saved")
+
+
+@login_required
+def saved_searches(request: HttpRequest) -> HttpResponse:
+    _require_catalogue(request)
+    searches = list(selectors.saved_search_list(user=request.user))
+    for search in searches:
+        search.url = f"{reverse('listings:search')}?{urlencode(search.params)}"
+        search.manageable = can_manage(request.user, search.brand_id)
+    return render(request, "listings/saved.html", {"searches": searches})
+
+
+@login_required
+@require_POST
+def saved_search_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    search = get_scoped_or_404(SavedSearch.objects.select_related("brand"), request.user, pk=pk)
+    if not can_manage(request.user, search.brand_id):
+        raise PermissionDenied
+    if action == "run":
+        new = services.saved_search_run(search=search)
+        messages.success(request, f"“{search.name}”: {new} new since the last run, {search.total_hits} in all.")
+    elif action == "delete":
+        search.delete()
+        messages.success(request, f"“{search.name}” deleted.")
+    else:
+        raise Http404("Unknown action")
+    return redirect("listings:saved")

@@ -102,3 +102,13 @@ class ListingSearchSerializer(serializers.Serializer):
 class ImageUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     position = serializers.IntegerField(required=False, min_value=0, max_value=99)
+
+
+class SavedSearchSerializer(serializers.ModelSerializer):
+    class Meta:
+        from listings.models import SavedSearch
+
+        model = SavedSearch
+        fields = ["id", "brand", "name", "params", "notify", "last_run_at", "last_new_hits", "total_hits", "created_at"]
+        read_only_fields = ["last_run_at", "last_new_hits", "total_hits", "created_at"]
+        validators = []

@@ -13,6 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from brands.models import Brand
+from brands.tenancy import BrandScopedViewSet, require_manage
 from core.roles import is_platform_system
 from listings import selectors, services
 from listings.api.serializers import (
@@ -22,9 +24,10 @@ from listings.api.serializers import (
     ListingImageSerializer,
     ListingSearchSerializer,
     ListingSerializer,
+    SavedSearchSerializer,
     SellerSerializer,
 )
-from listings.models import Listing
+from listings.models import Listing, SavedSearch
 
 
 class CanBrowseCatalogue(permissions.IsAuthenticated):
@@ -113,3 +116,29 @@ class SellerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self):
         return selectors.seller_list(user=self.request.user).order_by("marketplace", "name")
+
+
+@extend_schema(tags=["listings"])
+class SavedSearchViewSet(BrandScopedViewSet):
+    """A brand's saved searches: run hourly; managers are emailed about new hits."""
+
+    queryset = SavedSearch.objects.select_related("brand")
+    serializer_class = SavedSearchSerializer
+    filterset_fields = ["brand"]
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def perform_create(self, serializer: SavedSearchSerializer) -> None:
+        data = dict(serializer.validated_data)
+        brand = data.pop("brand")
+        if not Brand.objects.for_user(self.request.user).filter(pk=brand.pk).exists():
+            raise ValidationError({"brand": ["Brand not found."]})
+        require_manage(self.request.user, brand.pk)
+        serializer.instance = services.saved_search_create(actor=self.request.user, brand=brand, **data)
+
+    @extend_schema(request=None, responses={200: SavedSearchSerializer})
+    @action(detail=True, methods=["post"])
+    def run(self, request: Request, pk: str | None = None) -> Response:
+        """Run it now (it also runs every hour)."""
+        search = self.get_object()
+        services.saved_search_run(search=search)
+        return Response(self.get_serializer(search).data)
