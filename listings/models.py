@@ -89,6 +89,8 @@ class ListingImage(models.Model):
     content_type = models.CharField(max_length=32, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    phash = models.CharField(max_length=16, blank=True, help_text="64-bit perceptual hash (hex)")
+    dhash = models.CharField(max_length=16, blank=True, help_text="64-bit difference hash (hex)")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

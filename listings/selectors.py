@@ -12,8 +12,10 @@ from django.db.models.functions import Coalesce
 
 from brands.tenancy import brand_roles
 from core.roles import is_platform_staff
+from engine.hamming import distance
+from engine.images import image_features
 from engine.normalize import query_keys
-from listings.models import Listing, SavedSearch, Seller
+from listings.models import Listing, ListingImage, SavedSearch, Seller
 
 SORTS = {
     "relevance": ("-relevance", "-first_seen_at", "-id"),
@@ -100,3 +102,47 @@ def seller_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Seller]:
 
 def saved_search_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[SavedSearch]:
     return SavedSearch.objects.for_user(user).select_related("brand", "created_by")
+
+
+@dataclass(frozen=True)
+class ImageHit:
+    listing: Listing
+    image_id: int
+    phash_distance: int
+    dhash_distance: int
+
+    @property
+    def similarity(self) -> int:
+        """0–100: how close the best image of the listing is (100 = same picture)."""
+        return max(0, round(100 - 100 * (self.phash_distance + self.dhash_distance) / 64))
+
+
+def image_search(
+    *, user: AbstractBaseUser | AnonymousUser, data: bytes, limit: int = 24, max_distance: int = 14
+) -> list[ImageHit]:
+    """Listings whose stored images look like `data` (perceptual hashes), closest first.
+
+    A linear scan over the stored hashes: fine for a demo catalogue; the matching engine's
+    Hamming index replaces it for large ones.
+    """
+    if not can_browse_catalogue(user):
+        return []
+    features = image_features(data)
+    best: dict[int, tuple[int, int, int]] = {}
+    rows = ListingImage.objects.filter(status=ListingImage.Status.STORED).exclude(phash="")
+    for image_id, listing_id, phash, dhash in rows.values_list("id", "listing_id", "phash", "dhash").iterator(
+        chunk_size=5000
+    ):
+        d_p = distance(features.phash, phash)
+        if d_p > max_distance:
+            continue
+        d_d = distance(features.dhash, dhash) if dhash else 32
+        if listing_id not in best or (d_p + d_d) < sum(best[listing_id][1:]):
+            best[listing_id] = (image_id, d_p, d_d)
+    ranked = sorted(best.items(), key=lambda item: (item[1][1] + item[1][2], item[0]))[:limit]
+    listings = Listing.objects.select_related("seller").in_bulk([listing_id for listing_id, _ in ranked])
+    return [
+        ImageHit(listings[listing_id], image_id, d_p, d_d)
+        for listing_id, (image_id, d_p, d_d) in ranked
+        if listing_id in listings
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +18,7 @@ from brands.downloads import private_file_response
 from brands.models import Brand
 from brands.selectors import object_history
 from brands.tenancy import can_manage, get_scoped_or_404
+from core.uploads import IMAGE_KINDS, inspect_upload
 from engine.normalize import query_keys
 from listings import selectors, services
 from listings.forms import ListingSearchForm
@@ -114,3 +116,26 @@ def saved_search_action(request: HttpRequest, pk: int, action: str) -> HttpRespo
     else:
         raise Http404("Unknown action")
     return redirect("listings:saved")
+
+
+@login_required
+def image_search(request: HttpRequest) -> HttpResponse:
+    """Upload a picture (it is not kept), get the listings whose images look like it."""
+    _require_catalogue(request)
+    hits, error = None, ""
+    if request.method == "POST":
+        upload = request.FILES.get("image")
+        if upload is None:
+            error = "Choose an image to search with."
+        else:
+            try:
+                inspect_upload(
+                    upload, allowed=IMAGE_KINDS, max_bytes=settings.DOCUMENT_MAX_BYTES,
+                    max_pixels=settings.IMAGE_MAX_PIXELS,
+                )  # fmt: skip
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                hits = selectors.image_search(user=request.user, data=upload.read())
+    status = 422 if error else 200
+    return render(request, "listings/image_search.html", {"hits": hits, "error": error}, status=status)
