@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from brands.tenancy import brand_roles
@@ -45,26 +45,11 @@ def can_browse_catalogue(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_authenticated and (is_platform_staff(user) or brand_roles(user)))
 
 
-def listing_search(
-    *, user: AbstractBaseUser | AnonymousUser | None, query: ListingQuery, skip_access: bool = False
-) -> QuerySet[Listing]:
-    """Listings matching `query`. `skip_access` is for the system's own runs (saved searches)."""
-    if not skip_access and (user is None or not can_browse_catalogue(user)):
-        return Listing.objects.none()
+def _filtered(query: ListingQuery) -> tuple[QuerySet[Listing], list[str]]:
     qs = Listing.objects.select_related("seller")
     keys = query_keys(query.q)
     for k in keys:
         qs = qs.filter(search_key__contains=k)
-    if keys:
-        # Title hits weigh more than description hits; every word counts.
-        score = sum(
-            (Case(When(title_key__contains=k, then=Value(3)), default=Value(1), output_field=IntegerField())
-             for k in keys),
-            Value(0),
-        )  # fmt: skip
-        qs = qs.annotate(relevance=score)
-    else:
-        qs = qs.annotate(relevance=Value(0, output_field=IntegerField()))
     if query.marketplace:
         qs = qs.filter(marketplace=query.marketplace)
     if query.seller:
@@ -81,12 +66,95 @@ def listing_search(
         qs = qs.filter(first_seen_at__date__gte=query.seen_since)
     if query.seen_until:
         qs = qs.filter(first_seen_at__date__lte=query.seen_until)
+    return qs, keys
+
+
+def _in_title(keys: list[str]) -> Q:
+    condition = Q()
+    for k in keys:
+        condition &= Q(title_key__contains=k)
+    return condition
+
+
+def listing_search(
+    *, user: AbstractBaseUser | AnonymousUser | None, query: ListingQuery, skip_access: bool = False
+) -> QuerySet[Listing]:
+    """Listings matching `query`, in the query's order. `skip_access` is for the system's own runs.
+
+    Relevance: listings with every query word in the title first, then the others; newest first
+    within each group. (`search_page` fetches one page of this order without ranking every match.)
+    """
+    if not skip_access and (user is None or not can_browse_catalogue(user)):
+        return Listing.objects.none()
+    qs, keys = _filtered(query)
+    if keys:
+        qs = qs.annotate(
+            relevance=Case(When(_in_title(keys), then=Value(1)), default=Value(0), output_field=IntegerField())
+        )
+    else:
+        qs = qs.annotate(relevance=Value(0, output_field=IntegerField()))
     return qs.order_by(*SORTS.get(query.sort, SORTS["relevance"]))
 
 
+COUNT_CAP = 10_000
+
+
+@dataclass
+class SearchPage:
+    items: list[Listing]
+    number: int
+    per_page: int
+    total: int  # capped at COUNT_CAP (see total_is_capped)
+    total_is_capped: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.per_page < self.total
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_page(
+    *, user: AbstractBaseUser | AnonymousUser, query: ListingQuery, number: int = 1, per_page: int = 25
+) -> SearchPage:
+    """One page of results, fast on large catalogues.
+
+    Ranking every match of a common word ("jacket") would sort hundreds of thousands of rows;
+    instead the two relevance groups are read in turn, each newest first, so PostgreSQL can
+    stop after one page (a backward scan of the first-seen index, or the trigram index for
+    rare words). The total is counted up to COUNT_CAP.
+    """
+    number = max(1, number)
+    offset = (number - 1) * per_page
+    if not can_browse_catalogue(user):
+        return SearchPage([], number, per_page, 0, False)
+    qs, keys = _filtered(query)
+    total = qs.order_by()[: COUNT_CAP + 1].count()
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
+    if query.sort != "relevance" or not keys:
+        items = list(listing_search(user=user, query=query)[offset : offset + per_page])
+        return SearchPage(items, number, per_page, total, capped)
+    newest = SORTS["newest"]
+    in_title = qs.filter(_in_title(keys)).order_by(*newest)
+    items = list(in_title.annotate(relevance=Value(1))[offset : offset + per_page])
+    if len(items) < per_page:
+        title_count = offset + len(items) if items or offset == 0 else in_title.count()
+        rest_offset = max(0, offset - title_count)
+        rest = qs.exclude(_in_title(keys)).order_by(*newest).annotate(relevance=Value(0))
+        items += list(rest[rest_offset : rest_offset + per_page - len(items)])
+    return SearchPage(items, number, per_page, total, capped)
+
+
 def facets(qs: QuerySet[Listing], *, limit: int = 10) -> dict[str, list[tuple[str, int]]]:
-    """Counts by marketplace, category and status for the current results (top `limit` each)."""
-    base = qs.order_by()
+    """Counts by marketplace, category and status (top `limit` each) over the first COUNT_CAP results."""
+    base = Listing.objects.filter(pk__in=qs.order_by().values("pk")[:COUNT_CAP])
     out: dict[str, list[tuple[str, int]]] = {}
     for name in ("marketplace", "category", "status"):
         rows = base.values(name).annotate(n=Count("id")).order_by("-n", name)[:limit]

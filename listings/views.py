@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,8 +37,13 @@ def search(request: HttpRequest) -> HttpResponse:
     query = selectors.ListingQuery()
     if form.is_valid():
         query = selectors.ListingQuery(**{k: v for k, v in form.cleaned_data.items() if v not in ("", None)})
+    try:
+        number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        number = 1
+    page = selectors.search_page(user=request.user, query=query, number=number)
+    prefetch_related_objects(page.items, "images")
     results = selectors.listing_search(user=request.user, query=query)
-    page = Paginator(results.prefetch_related("images"), 25).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     manageable = Brand.objects.manageable_by(request.user).order_by("name")

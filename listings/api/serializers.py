@@ -112,3 +112,16 @@ class SavedSearchSerializer(serializers.ModelSerializer):
         fields = ["id", "brand", "name", "params", "notify", "last_run_at", "last_new_hits", "total_hits", "created_at"]
         read_only_fields = ["last_run_at", "last_new_hits", "total_hits", "created_at"]
         validators = []
+
+
+class PageParamsSerializer(serializers.Serializer):
+    page = serializers.IntegerField(required=False, min_value=1, default=1, source="number")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200, default=25, source="per_page")
+
+
+class ListingPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Number of matches, counted up to 10,000")
+    count_is_capped = serializers.BooleanField()
+    page = serializers.IntegerField()
+    has_next = serializers.BooleanField()
+    results = ListingSerializer(many=True)

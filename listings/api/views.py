@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -22,8 +23,10 @@ from listings.api.serializers import (
     BulkResponseSerializer,
     ImageUploadSerializer,
     ListingImageSerializer,
+    ListingPageSerializer,
     ListingSearchSerializer,
     ListingSerializer,
+    PageParamsSerializer,
     SavedSearchSerializer,
     SellerSerializer,
 )
@@ -72,9 +75,27 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         query = selectors.ListingQuery(**{k: v for k, v in params.validated_data.items() if v not in ("", None)})
         return selectors.listing_search(user=self.request.user, query=query).prefetch_related("images")
 
-    @extend_schema(parameters=[ListingSearchSerializer])
+    @extend_schema(
+        parameters=[ListingSearchSerializer, OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: ListingPageSerializer},
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        params = ListingSearchSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query = selectors.ListingQuery(**{k: v for k, v in params.validated_data.items() if v not in ("", None)})
+        paging = PageParamsSerializer(data=request.query_params)
+        paging.is_valid(raise_exception=True)
+        page = selectors.search_page(user=request.user, query=query, **paging.validated_data)
+        prefetch_related_objects(page.items, "images")
+        return Response(
+            {
+                "count": page.total,
+                "count_is_capped": page.total_is_capped,
+                "page": page.number,
+                "has_next": page.has_next,
+                "results": self.get_serializer(page.items, many=True).data,
+            }
+        )
 
     @extend_schema(request=BulkRequestSerializer, responses={200: BulkResponseSerializer})
     @action(detail=False, methods=["post"], parser_classes=[JSONParser])

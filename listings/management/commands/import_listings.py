@@ -97,6 +97,9 @@ class Command(BaseCommand):
                 if batch:
                     self._flush(batch, counts, failures, job.pk)
                 bar.update(total_bytes - bar.n)
+        except CommandError as exc:
+            job_fail(job_id=job.pk, error=str(exc))
+            raise
         except (UnicodeDecodeError, csv.Error) as exc:
             job_fail(job_id=job.pk, error=str(exc))
             raise CommandError(f"Cannot read {path.name}: {exc}") from exc
