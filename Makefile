@@ -5,7 +5,7 @@ PORT ?= 8000
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format check worker beat production-check clean help
+.PHONY: run test lint format check worker beat bench-search clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -48,6 +48,10 @@ worker: $(STAMP)
 
 beat: $(STAMP)
 	$(VENV)/bin/celery -A ippc beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+# Catalogue benchmark on PostgreSQL (its own database ippc_bench): ingest throughput and search latency.
+bench-search: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) bench/search_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -53,8 +53,15 @@ _LEET = str.maketrans(
         "©": "c",
     }
 )
-_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _REPEATS = re.compile(r"(.)\1+")
+# Latin small capitals have no NFKC or TR39 prototype, yet read as the letter: "ɢᴜᴄᴄɪ".
+_SMALL_CAPITALS = str.maketrans(
+    {
+        "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j",
+        "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ǫ": "q", "ʀ": "r", "ꜱ": "s", "ᴛ": "t",
+        "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+    }
+)  # fmt: skip
 _WORD_SPLIT = re.compile(r"\s+")
 
 
@@ -82,15 +89,23 @@ def skeleton(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Case-fold, compatibility forms, skeleton, no accents; spacing kept: "Gucсi Café" -> "gucci cafe"."""
+    """Case-fold, compatibility forms, skeleton, no accents, doubled letters once; spacing kept:
+    "Gucсi Café" -> "guci cafe".
+
+    The skeleton is taken before case folding too: folding first would turn some look-alikes
+    into other letters (Greek lunate sigma "ϲ", a "c", would become "σ", an "o").
+    """
+    # Doubled letters are collapsed before each skeleton, which may split a letter in two
+    # ("mm" would become "rnrn").
+    text = skeleton(_REPEATS.sub(r"\1", text.translate(_SMALL_CAPITALS)))
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = skeleton(text).casefold()
+    text = skeleton(_REPEATS.sub(r"\1", text)).casefold()
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 def key(text: str) -> str:
-    """The search key: folded, leetspeak undone, only letters and digits, repeats collapsed."""
-    compact = _NOT_ALNUM.sub("", fold(text).translate(_LEET))
+    """The search key: folded, leetspeak undone, only letters and digits (of any script), repeats collapsed."""
+    compact = "".join(ch for ch in fold(text).translate(_LEET) if ch.isalnum())
     return _REPEATS.sub(r"\1", compact)
 
 

@@ -46,7 +46,8 @@ class Listing(models.Model):
     description = models.TextField(blank=True)
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, db_index=True)
     currency = models.CharField(max_length=3, blank=True)
-    category = models.CharField(max_length=200, blank=True, db_index=True)
+    category = models.CharField(max_length=200, blank=True)
+    category_key = models.CharField(max_length=200, blank=True, db_index=True, help_text="casefolded category")
     url = models.URLField(max_length=1000, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     first_seen_at = models.DateTimeField(db_index=True)
@@ -71,6 +72,7 @@ class Listing(models.Model):
         return f"{self.title[:80]} ({self.marketplace}:{self.external_id})"
 
     def compute_keys(self) -> None:
+        self.category_key = self.category.casefold()
         self.title_key = text_key(self.title)
         self.search_key = text_key(self.title, self.description)
 

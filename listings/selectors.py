@@ -11,7 +11,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, W
 from django.db.models.functions import Coalesce
 
 from brands.tenancy import brand_roles
-from core.roles import is_platform_staff
+from core.roles import is_platform_staff, is_platform_system
 from engine.hamming import distance
 from engine.images import image_features
 from engine.normalize import query_keys
@@ -42,12 +42,14 @@ class ListingQuery:
 
 def can_browse_catalogue(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Brand members and platform staff search the platform's listings."""
-    return bool(user.is_authenticated and (is_platform_staff(user) or brand_roles(user)))
+    return bool(user.is_authenticated and (is_platform_staff(user) or is_platform_system(user) or brand_roles(user)))
 
 
 def _filtered(query: ListingQuery) -> tuple[QuerySet[Listing], list[str]]:
     qs = Listing.objects.select_related("seller")
     keys = query_keys(query.q)
+    if query.q.strip() and not keys:
+        return Listing.objects.none(), keys  # only punctuation: nothing to look for, not everything
     for k in keys:
         qs = qs.filter(search_key__contains=k)
     if query.marketplace:
@@ -55,7 +57,7 @@ def _filtered(query: ListingQuery) -> tuple[QuerySet[Listing], list[str]]:
     if query.seller:
         qs = qs.filter(seller_id=query.seller)
     if query.category:
-        qs = qs.filter(category__iexact=query.category)
+        qs = qs.filter(category_key=query.category.strip().casefold())
     if query.status:
         qs = qs.filter(status=query.status)
     if query.price_min is not None:
@@ -138,6 +140,9 @@ def search_page(
     total = qs.order_by()[: COUNT_CAP + 1].count()
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
+    last_page = max(1, -(-total // per_page))
+    if number > last_page and not capped:  # past the end: show the last page
+        number, offset = last_page, (last_page - 1) * per_page
     if query.sort != "relevance" or not keys:
         items = list(listing_search(user=user, query=query)[offset : offset + per_page])
         return SearchPage(items, number, per_page, total, capped)

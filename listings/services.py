@@ -32,6 +32,7 @@ from listings.signals import listings_changed
 
 MAX_BATCH = 1000
 MAX_IMAGES = 20
+UPLOAD_POSITION_START = 100  # uploaded images come after the URL ones and survive URL updates
 _MARKETPLACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _url = URLValidator(schemes=["http", "https"])
@@ -128,6 +129,9 @@ def clean_item(raw: Any) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
         for name, messages in seller_errors.items():
             errors.setdefault(f"seller.{name}", []).extend(messages)
 
+    if "images" not in raw or raw.get("images") is None:
+        clean["images"] = None  # not sent: leave the listing's images as they are
+        return (None, errors) if errors else (clean, {})
     images = raw.get("images") or []
     if not isinstance(images, list) or not all(isinstance(u, str) for u in images):
         errors.setdefault("images", []).append("A list of image URLs.")
@@ -180,6 +184,7 @@ def _sellers(items: list[dict[str, Any]]) -> dict[tuple[str, str], Seller]:
         seller = existing[key]
         if (seller.name, seller.country) != (data["name"], data["country"] or seller.country):
             seller.name, seller.country = data["name"], data["country"] or seller.country
+            seller.updated_at = timezone.now()  # bulk_update does not apply auto_now
             renamed.append(seller)
     if renamed:
         Seller.objects.bulk_update(renamed, ["name", "country", "updated_at"])
@@ -236,13 +241,20 @@ def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
                 result.status, result.listing_id = "unchanged", listing.pk
             else:
                 before = {k: getattr(listing, k) for k in fields}
+                seller_before = (listing.seller.external_id, listing.seller.name)
                 for name, value in fields.items():
                     setattr(listing, name, value)
                 listing.seller = seller
                 listing.content_hash, listing.last_seen_at, listing.changed_at = digest, now, now
+                listing.updated_at = now  # bulk_update does not apply auto_now
                 listing.needs_matching = True
                 listing.compute_keys()
                 changes = {k: {"from": str(before[k]), "to": str(fields[k])} for k in fields if before[k] != fields[k]}
+                seller_after = (clean["seller"]["external_id"], clean["seller"]["name"])
+                if seller_before != seller_after:
+                    changes["seller"] = {"from": " / ".join(seller_before), "to": " / ".join(seller_after)}
+                if images_before(listing) != clean["images"] and clean["images"] is not None:
+                    changes["images"] = {"from": len(images_before(listing)), "to": len(clean["images"])}
                 to_update.append((result, listing, clean["images"], changes))
 
         Listing.objects.bulk_create([listing for _, listing, _ in to_create], batch_size=500)
@@ -252,7 +264,8 @@ def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
             Listing.objects.bulk_update(
                 [listing for _, listing, _, _ in to_update],
                 ["title", "description", "price", "currency", "category", "url", "status", "seller",
-                 "content_hash", "last_seen_at", "changed_at", "needs_matching", "title_key", "search_key"],
+                 "content_hash", "last_seen_at", "changed_at", "needs_matching", "title_key", "search_key",
+                 "category_key", "updated_at"],
                 batch_size=500,
             )  # fmt: skip
             for result, listing, _, _ in to_update:
@@ -261,10 +274,11 @@ def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
         new_images = [
             ListingImage(listing=listing, position=pos, source_url=url)
             for _, listing, urls in to_create
-            for pos, url in enumerate(urls)
+            for pos, url in enumerate(urls or [])
         ]
         for _, listing, urls, _ in to_update:
-            new_images += _reconcile_images(listing, urls)
+            if urls is not None:
+                new_images += _reconcile_images(listing, urls)
         ListingImage.objects.bulk_create(new_images, batch_size=1000)
         AuditEvent.objects.bulk_create(
             [
@@ -294,9 +308,20 @@ def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
     return IngestResult(results)
 
 
+def images_before(listing: Listing) -> list[str]:
+    return [i.source_url for i in listing.images.all() if i.source_url and i.position < UPLOAD_POSITION_START]
+
+
 def _reconcile_images(listing: Listing, urls: list[str]) -> list[ListingImage]:
-    """Keep images whose URL stayed at its position; drop the others; return the new ones to create."""
-    current = {image.position: image for image in listing.images.all()}
+    """Keep URL images whose URL stayed at its position; drop the others; return the new ones to create.
+
+    Images the platform uploaded (positions from UPLOAD_POSITION_START) are not touched.
+    """
+    current = {
+        image.position: image
+        for image in listing.images.all()
+        if image.source_url and image.position < UPLOAD_POSITION_START
+    }
     stale = [image.pk for pos, image in current.items() if pos >= len(urls) or image.source_url != urls[pos]]
     if stale:
         ListingImage.objects.filter(pk__in=stale).delete()
@@ -350,7 +375,7 @@ def listing_image_upload(*, listing: Listing, file: Any, position: int | None = 
     with transaction.atomic():
         if position is None:
             last = listing.images.order_by("-position").values_list("position", flat=True).first()
-            position = 0 if last is None else last + 1
+            position = UPLOAD_POSITION_START if last is None else max(last + 1, UPLOAD_POSITION_START)
         image, _ = ListingImage.objects.update_or_create(
             listing=listing, position=position, defaults={"source_url": "", "status": ListingImage.Status.PENDING}
         )

@@ -18,7 +18,8 @@ from django.utils import timezone
 from brands import services
 from brands.models import Brand, Membership
 from brands.services import brand_create
-from core.roles import MODERATORS, PLATFORM_ADMINS
+from core.roles import MODERATORS, PLATFORM_ADMINS, PLATFORM_SYSTEMS
+from listings.services import saved_search_create
 from portal import demo_art
 from portal.demo_listings import seed_listings
 
@@ -65,6 +66,7 @@ DEMO_USERS = [
     DemoUser("lars", "lars@berg-ip.example", "Lars", "Berg", "manager", "Nordpeak Outdoor", agent=True),
     DemoUser("maya", "maya@ippc.example", "Maya", "Okafor", "moderator"),
     DemoUser("admin", "admin@ippc.example", "Ada", "Admin", "platform admin"),
+    DemoUser("marketplace", "integrations@demo-market.example", "Demo", "Marketplace", "platform system"),
 ]
 
 
@@ -92,11 +94,15 @@ def seed_demo(*, password: str | None = None) -> list[tuple[DemoUser, str]]:
             user.groups.add(Group.objects.get(name=MODERATORS))
         elif demo.role == "platform admin":
             user.groups.add(Group.objects.get(name=PLATFORM_ADMINS))
+        elif demo.role == "platform system":
+            user.groups.add(Group.objects.get(name=PLATFORM_SYSTEMS))
         else:
             Membership.objects.create(user=user, brand=brands[demo.brand], role=demo.role)
         credentials.append((demo, user_password))
     _seed_rights_and_assets(brands)
     seed_listings()
+    alice = get_user_model().objects.get(username="alice")
+    saved_search_create(actor=alice, brand=brands["Aurora Leather"], name="AURORA spellings", params={"q": "aurora"})
     return credentials
 
 

@@ -25,7 +25,9 @@ def _seed(*args: str) -> str:
 def _credentials(output: str) -> dict[str, str]:
     return dict(
         re.findall(
-            r"^\s+(?:manager|viewer|agent|moderator|platform admin)\s+\S+(?:\s\S+)?\s+(\w+)\s+(\S+)$", output, re.M
+            r"^\s+(?:manager|viewer|agent|moderator|platform admin|platform system)\s+\S+(?:\s\S+)?\s+(\w+)\s+(\S+)$",
+            output,
+            re.M,
         )
     )
 
@@ -33,7 +35,7 @@ def _credentials(output: str) -> dict[str, str]:
 def test_seed_creates_every_role_and_prints_working_credentials() -> None:
     output = _seed()
     credentials = _credentials(output)
-    assert set(credentials) == {"alice", "victor", "nina", "oskar", "lars", "maya", "admin"}
+    assert set(credentials) == {"alice", "victor", "nina", "oskar", "lars", "maya", "admin", "marketplace"}
     assert Brand.objects.count() >= 2
     for brand in Brand.objects.all():
         roles = set(Membership.objects.filter(brand=brand).values_list("role", flat=True))

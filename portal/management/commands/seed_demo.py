@@ -42,7 +42,7 @@ class Command(BaseCommand):
 
     def _print(self, credentials: list[tuple[DemoUser, str]], title: str) -> None:
         self.stdout.write(self.style.SUCCESS(title + ":"))
-        self.stdout.write(f"  {'role':<16}{'brand':<20}{'user':<10}password")
+        self.stdout.write(f"  {'role':<16}{'brand':<20}{'user':<14}password")
         for demo, password in credentials:
-            self.stdout.write(f"  {demo.role_label:<16}{demo.brand or '-':<20}{demo.username:<10}{password}")
+            self.stdout.write(f"  {demo.role_label:<16}{demo.brand or '-':<20}{demo.username:<14}{password}")
         self.stdout.write("  (user name or email both work at the login page)")

@@ -1,0 +1,244 @@
+"""The catalogue search: every evasive spelling found, no decoy, on whatever database the suite
+runs on (SQLite here, PostgreSQL in CI); filters, sorts, facets, and who may search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from listings.models import Listing, Seller
+from listings.selectors import ListingQuery, facets, listing_search, seller_list
+from listings.services import listings_ingest
+from tests.conftest import Cast
+from tests.listings.kit import (
+    DECOYS,
+    PLANTED,
+    PLANTED_IN_DESCRIPTION,
+    PLANTED_TITLES,
+    listing_item,
+    seed_catalogue,
+    set_first_seen,
+    user_without_membership,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue(db: None) -> dict[str, Listing]:
+    return seed_catalogue()
+
+
+def _search(user: Any, **query: Any) -> list[str]:
+    return [listing.external_id for listing in listing_search(user=user, query=ListingQuery(**query))]
+
+
+def _ingest(*items: dict[str, Any]) -> None:
+    result = listings_ingest(items=list(items))
+    assert result.counts["failed"] == 0, result.items
+
+
+# --- Recall and precision ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["viewer", "manager", "outsider", "moderator", "admin"])
+def test_gucci_finds_every_evasive_spelling_and_no_decoy(cast: Cast, catalogue: dict, role: str) -> None:
+    found = _search(cast.user(role), q="gucci")
+
+    assert set(found) == PLANTED
+    assert len(found) == len(PLANTED)
+    assert not set(found) & DECOYS
+
+
+@pytest.mark.parametrize(
+    "query", ["GUCCI", "Gucсi", "G u c c i", "G.U.C.C.I", "gucc1", "Guccci", "ＧＵＣＣＩ", "gùccí"]
+)
+def test_an_evasive_spelling_as_the_query_finds_the_same_listings(cast: Cast, catalogue: dict, query: str) -> None:
+    assert set(_search(cast.viewer_a, q=query)) == PLANTED
+
+
+def test_an_empty_query_returns_every_listing(cast: Cast, catalogue: dict) -> None:
+    assert set(_search(cast.viewer_a, q="")) == set(catalogue)
+    assert set(_search(cast.viewer_a, q="   ")) == set(catalogue)
+    # Punctuation alone has nothing to look for: it matches nothing rather than everything.
+    assert set(_search(cast.viewer_a, q="  ...  ")) == set()
+
+
+def test_every_word_of_a_multi_word_query_must_match(cast: Cast, catalogue: dict) -> None:
+    assert set(_search(cast.viewer_a, q="gucci shoulder")) == {"upper", "cyrillic"}
+    assert set(_search(cast.viewer_a, q="shoulder gucci bag")) == {"upper", "cyrillic"}
+    assert _search(cast.viewer_a, q="gucci cucumber") == []
+
+
+def test_spaced_out_letters_in_the_query_are_one_word(cast: Cast, catalogue: dict) -> None:
+    assert set(_search(cast.viewer_a, q="G u c c i belt")) == {"spaced"}
+
+
+def test_a_query_in_another_script_finds_only_the_listings_that_contain_it(cast: Cast, catalogue: dict) -> None:
+    _ingest(listing_item("ZH", title="正品古驰手提包"), listing_item("ZH2", title="路易威登手提包"))
+
+    assert _search(cast.viewer_a, q="古驰") == ["ZH"]
+
+
+def test_a_word_split_across_title_and_description_is_not_a_match(cast: Cast, catalogue: dict) -> None:
+    assert "split" not in _search(cast.viewer_a, q="gucci")
+
+
+# --- Who may search --------------------------------------------------------------------------
+
+
+def test_a_user_without_membership_or_staff_role_gets_nothing(cast: Cast, catalogue: dict) -> None:
+    nobody = user_without_membership()
+
+    assert _search(nobody, q="gucci") == []
+    assert _search(nobody) == []
+    assert list(seller_list(user=nobody)) == []
+
+
+def test_an_anonymous_user_gets_nothing(catalogue: dict) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    assert _search(AnonymousUser(), q="gucci") == []
+
+
+# --- Filters -------------------------------------------------------------------------------------
+
+
+def test_filter_by_marketplace(cast: Cast, catalogue: dict) -> None:
+    _ingest(listing_item("B1", marketplace="bazaar", title="Gucci tote"))
+
+    assert _search(cast.viewer_a, q="gucci", marketplace="bazaar") == ["B1"]
+    assert "B1" not in _search(cast.viewer_a, q="gucci", marketplace="shopmart")
+
+
+def test_filter_by_seller(cast: Cast, catalogue: dict) -> None:
+    _ingest(listing_item("O1", title="Gucci tote", seller={"external_id": "S2", "name": "Other"}))
+    other = Seller.objects.get(external_id="S2")
+
+    assert _search(cast.viewer_a, q="gucci", seller=other.pk) == ["O1"]
+
+
+def test_filter_by_category_ignores_case(cast: Cast, catalogue: dict) -> None:
+    _ingest(listing_item("C1", title="Gucci loafers", category="Shoes"))
+
+    assert _search(cast.viewer_a, q="gucci", category="shoes") == ["C1"]
+    assert _search(cast.viewer_a, q="gucci", category="SHOES") == ["C1"]
+    assert _search(cast.viewer_a, category="Sho") == []
+
+
+def test_filter_by_category_ignores_case_of_non_ascii_letters(cast: Cast, db: None) -> None:
+    _ingest(listing_item("CY", category="Сумки"), listing_item("FR", category="Été"))
+
+    assert _search(cast.viewer_a, category="сумки") == ["CY"]
+    assert _search(cast.viewer_a, category="été") == ["FR"]
+
+
+def test_filter_by_status(cast: Cast, catalogue: dict) -> None:
+    _ingest(listing_item("R1", title="Gucci tote", status="removed"))
+
+    assert _search(cast.viewer_a, q="gucci", status="removed") == ["R1"]
+    assert "R1" not in _search(cast.viewer_a, q="gucci", status="active")
+
+
+def test_filter_by_price_range_is_inclusive(cast: Cast, db: None) -> None:
+    _ingest(
+        listing_item("P10", price="10"),
+        listing_item("P20", price="20.00"),
+        listing_item("P30", price="30.50"),
+        listing_item("PNONE", price=None, currency=None),
+    )
+    viewer = cast.viewer_a
+
+    assert set(_search(viewer, price_min=Decimal("20"))) == {"P20", "P30"}
+    assert set(_search(viewer, price_max=Decimal("20"))) == {"P10", "P20"}
+    assert set(_search(viewer, price_min=Decimal("10.01"), price_max=Decimal("30.50"))) == {"P20", "P30"}
+
+
+def test_filter_by_first_seen_dates_is_inclusive(cast: Cast, catalogue: dict) -> None:
+    set_first_seen(catalogue["upper"], dt.date(2025, 3, 1))
+    set_first_seen(catalogue["cyrillic"], dt.date(2025, 3, 10))
+    set_first_seen(catalogue["leet"], dt.date(2025, 3, 20))
+    day = dt.date
+
+    assert set(_search(cast.viewer_a, seen_until=day(2025, 3, 10))) == {"upper", "cyrillic"}
+    assert set(_search(cast.viewer_a, seen_since=day(2025, 3, 10), seen_until=day(2025, 3, 31))) == {
+        "cyrillic",
+        "leet",
+    }
+    assert _search(cast.viewer_a, seen_since=day(2025, 3, 2), seen_until=day(2025, 3, 9)) == []
+
+
+# --- Sorting ---------------------------------------------------------------------------------------
+
+
+def test_relevance_puts_title_hits_before_description_only_hits(cast: Cast, catalogue: dict) -> None:
+    desc_only = next(iter(PLANTED_IN_DESCRIPTION))
+    set_first_seen(catalogue[desc_only], dt.date(2030, 1, 1))  # newest: relevance must still win
+
+    found = _search(cast.viewer_a, q="gucci", sort="relevance")
+
+    assert found[-1] == desc_only
+    assert set(found[:-1]) == set(PLANTED_TITLES)
+
+
+def test_relevance_is_the_default_sort(cast: Cast, catalogue: dict) -> None:
+    desc_only = next(iter(PLANTED_IN_DESCRIPTION))
+    set_first_seen(catalogue[desc_only], dt.date(2030, 1, 1))
+
+    assert _search(cast.viewer_a, q="gucci")[-1] == desc_only
+
+
+def test_newest_and_oldest_sort_by_first_seen(cast: Cast, catalogue: dict) -> None:
+    for offset, name in enumerate(["upper", "leet", "tripled"]):
+        set_first_seen(catalogue[name], dt.date(2020, 1, 1) + dt.timedelta(days=offset))
+
+    newest = _search(cast.viewer_a, q="gucci", sort="newest")
+    oldest = _search(cast.viewer_a, q="gucci", sort="oldest")
+
+    assert newest[-3:] == ["tripled", "leet", "upper"]
+    assert oldest[:3] == ["upper", "leet", "tripled"]
+
+
+def test_price_sorts_put_listings_without_price_last(cast: Cast, db: None) -> None:
+    _ingest(
+        listing_item("MID", price="20"),
+        listing_item("NOPRICE", price=None, currency=None),
+        listing_item("LOW", price="5"),
+        listing_item("HIGH", price="300"),
+    )
+
+    assert _search(cast.viewer_a, sort="price_asc") == ["LOW", "MID", "HIGH", "NOPRICE"]
+    assert _search(cast.viewer_a, sort="price_desc") == ["HIGH", "MID", "LOW", "NOPRICE"]
+
+
+def test_an_unknown_sort_falls_back_to_relevance(cast: Cast, catalogue: dict) -> None:
+    assert set(_search(cast.viewer_a, q="gucci", sort="bogus")) == PLANTED
+
+
+# --- Facets -----------------------------------------------------------------------------------------
+
+
+def test_facets_count_the_current_results(cast: Cast, db: None) -> None:
+    _ingest(
+        listing_item("A1", title="Gucci tote", category="Bags"),
+        listing_item("A2", title="Gucci belt", category="Belts"),
+        listing_item("A3", title="Gucci wallet", category="Bags", status="removed"),
+        listing_item("A4", title="Gucci cap", category="", marketplace="bazaar"),
+        listing_item("A5", title="Plain cap", category="Hats"),
+    )
+
+    counts = facets(listing_search(user=cast.viewer_a, query=ListingQuery(q="gucci")))
+
+    assert counts["marketplace"] == [("shopmart", 3), ("bazaar", 1)]
+    assert counts["category"][0] == ("Bags", 2)
+    assert sorted(counts["category"][1:]) == [("Belts", 1), ("—", 1)]
+    assert counts["status"] == [("active", 3), ("removed", 1)]
+
+
+def test_facets_of_no_results_are_empty(cast: Cast, catalogue: dict) -> None:
+    counts = facets(listing_search(user=cast.viewer_a, query=ListingQuery(q="nothing-like-this")))
+
+    assert counts == {"marketplace": [], "category": [], "status": []}
