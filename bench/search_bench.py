@@ -152,6 +152,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one 20k catalogue: a smoke run")
     parser.add_argument("--api-listings", type=int, default=50_000, help="how many listings go through HTTP")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of each query")
+    parser.add_argument("--keep", action="store_true", help="keep the ippc_bench database afterwards (to explore it)")
     args = parser.parse_args()
     sizes = [20_000] if args.quick else sorted(args.sizes)
 
@@ -304,7 +305,8 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
         connection.close()
-        psql(admin_url, "DROP DATABASE IF EXISTS ippc_bench")
+        if not args.keep:
+            psql(admin_url, "DROP DATABASE IF EXISTS ippc_bench")
 
     out = ROOT / "bench" / "results" / "search.json"
     out.parent.mkdir(parents=True, exist_ok=True)

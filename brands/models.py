@@ -90,7 +90,28 @@ class VerificationStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
-class IPRight(models.Model):
+class Verifiable(models.Model):
+    """What rights and agent authorizations share: they are reviewed by moderators (brands.workflow)."""
+
+    status = models.CharField(
+        max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.PENDING, db_index=True
+    )
+    status_reason = models.TextField(blank=True, help_text="Latest rejection reason or moderator question")
+    brand_answer = models.TextField(blank=True, help_text="The brand's latest answer when resubmitting")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class IPRight(Verifiable):
     """A trademark, copyright, design or patent a brand relies on; usable once verified."""
 
     class Kind(models.TextChoices):
@@ -116,19 +137,6 @@ class IPRight(models.Model):
     valid_until = models.DateField(null=True, blank=True, db_index=True)
     word_mark = models.CharField(max_length=200, blank=True, help_text="The mark's text (word/combined marks)")
     mark_image = models.FileField(max_length=255, blank=True, help_text="The mark's image (figurative/combined)")
-    status = models.CharField(
-        max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.PENDING, db_index=True
-    )
-    status_reason = models.TextField(blank=True, help_text="Latest rejection reason or moderator question")
-    brand_answer = models.TextField(blank=True, help_text="The brand's latest answer when resubmitting")
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    submitted_at = models.DateTimeField(db_index=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
     reminder_30_sent_at = models.DateTimeField(null=True, blank=True)
     reminder_7_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -199,7 +207,7 @@ class IPDocument(models.Model):
         return self.content_type.startswith("image/")
 
 
-class AgentAuthorization(models.Model):
+class AgentAuthorization(Verifiable):
     """Proof that an agent (a law firm, a brand-protection company) may act for the brand.
 
     Filed once and verified like a right, then reused for every complaint.
@@ -211,19 +219,6 @@ class AgentAuthorization(models.Model):
     document = models.ForeignKey(IPDocument, on_delete=models.PROTECT, related_name="authorizations")
     scope = models.TextField(blank=True, help_text="What the agent may do, as written in the letter")
     valid_until = models.DateField(null=True, blank=True)
-    status = models.CharField(
-        max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.PENDING, db_index=True
-    )
-    status_reason = models.TextField(blank=True)
-    brand_answer = models.TextField(blank=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    submitted_at = models.DateTimeField(db_index=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = BrandScopedQuerySet.as_manager()

@@ -106,3 +106,14 @@ def latest_jobs_for(*, objects: list[object]) -> dict[str, Job]:
     for job in Job.objects.filter(object_type__in=types, object_id__in=ids).order_by("created_at", "pk"):
         jobs[f"{job.object_type}:{job.object_id}"] = job
     return jobs
+
+
+def manager_emails(*, brand: Brand) -> list[str]:
+    """Where a brand's notices go: its managers' addresses (sorted, no blanks, no repeats)."""
+    return sorted(
+        set(
+            Membership.objects.filter(brand=brand, role=Membership.Role.MANAGER)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )

@@ -109,18 +109,13 @@ def asset_process(asset_id: int, job_id: int, change: str) -> None:
 @shared_task(name="brands.right_send_notice", **RETRY_TRANSIENT)
 def right_send_notice(right_id: int, event: str, days: int | None = None) -> None:
     """Email the brand's managers about a decision on a right, its expiry, or its coming end."""
-    from brands.models import IPRight, Membership
+    from brands.models import IPRight
+    from brands.selectors import manager_emails
 
     right = IPRight.objects.select_related("brand").filter(pk=right_id).first()
     if right is None:
         return
-    recipients = sorted(
-        set(
-            Membership.objects.filter(brand=right.brand, role=Membership.Role.MANAGER)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
-    )
+    recipients = manager_emails(brand=right.brand)
     if not recipients:
         return
     subjects = {

@@ -62,19 +62,13 @@ def saved_search_notify(search_id: int, new_hits: int) -> None:
     from django.core.mail import send_mail
     from django.urls import reverse
 
-    from brands.models import Membership
+    from brands.selectors import manager_emails
     from listings.models import SavedSearch
 
     search = SavedSearch.objects.select_related("brand").filter(pk=search_id).first()
     if search is None:
         return
-    recipients = sorted(
-        set(
-            Membership.objects.filter(brand=search.brand, role=Membership.Role.MANAGER)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
-    )
+    recipients = manager_emails(brand=search.brand)
     if not recipients:
         return
     url = f"{settings.SITE_URL}{reverse('listings:search')}?{urlencode({**search.params, 'sort': 'newest'})}"
