@@ -45,13 +45,14 @@ def can_browse_catalogue(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_authenticated and (is_platform_staff(user) or is_platform_system(user) or brand_roles(user)))
 
 
-def _filtered(query: ListingQuery) -> tuple[QuerySet[Listing], list[str]]:
+def _filtered(query: ListingQuery, key_field: str = "search_key") -> tuple[QuerySet[Listing], list[str]]:
+    """The query's filters; its words are looked for in `key_field` (title and description, or title)."""
     qs = Listing.objects.select_related("seller")
     keys = query_keys(query.q)
     if query.q.strip() and not keys:
         return Listing.objects.none(), keys  # only punctuation: nothing to look for, not everything
     for k in keys:
-        qs = qs.filter(search_key__contains=k)
+        qs = qs.filter(**{f"{key_field}__contains": k})
     if query.marketplace:
         qs = qs.filter(marketplace=query.marketplace)
     if query.seller:
@@ -98,7 +99,9 @@ def listing_search(
     return qs.order_by(*SORTS.get(query.sort, SORTS["relevance"]))
 
 
-COUNT_CAP = 10_000
+# Counting every match of a common word costs a visit to every matching row; past this many the
+# page says "1,000+" (people refine a search long before they read a thousand listings).
+COUNT_CAP = 1_000
 
 
 @dataclass
@@ -115,6 +118,8 @@ class SearchPage:
 
     @property
     def has_next(self) -> bool:
+        if self.total_is_capped:  # not counted to the end: a full page means there may be more
+            return len(self.items) == self.per_page
         return self.number * self.per_page < self.total
 
     @property
@@ -147,7 +152,8 @@ def search_page(
         items = list(listing_search(user=user, query=query)[offset : offset + per_page])
         return SearchPage(items, number, per_page, total, capped)
     newest = SORTS["newest"]
-    in_title = qs.filter(_in_title(keys)).order_by(*newest)
+    # Every word in the title implies every word in the text: no need to test search_key too.
+    in_title = _filtered(query, key_field="title_key")[0].order_by(*newest)
     items = list(in_title.annotate(relevance=Value(1))[offset : offset + per_page])
     if len(items) < per_page:
         title_count = offset + len(items) if items or offset == 0 else in_title.count()

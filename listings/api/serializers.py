@@ -120,7 +120,7 @@ class PageParamsSerializer(serializers.Serializer):
 
 
 class ListingPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField(help_text="Number of matches, counted up to 10,000")
+    count = serializers.IntegerField(help_text="Number of matches, counted up to 1,000 (see count_is_capped)")
     count_is_capped = serializers.BooleanField()
     page = serializers.IntegerField()
     has_next = serializers.BooleanField()
