@@ -8,7 +8,7 @@ Search latency is one results page as the API and the search page serve it (`sea
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/search_bench.py
     (make bench-search;  --sizes 100000 1000000 by default;  --quick for a 20k smoke run)
 
-It creates (and drops) its own database `ippc_bench`, serves the API with gunicorn on
+It creates (and drops) its own database `ippc_bench_<pid>`, serves the API with gunicorn on
 loopback, and writes the figures to bench/results/search.json.
 """
 
@@ -160,10 +160,10 @@ def main() -> None:
     if not admin.startswith(("postgres://", "postgresql://")):
         sys.exit("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/postgres")
     parts = urlsplit(admin)
-    bench_url = urlunsplit(parts._replace(path="/ippc_bench"))
+    db_name = f"ippc_bench_{os.getpid()}"  # one per run: two runs on one server never collide
+    bench_url = urlunsplit(parts._replace(path=f"/{db_name}"))
     admin_url = urlunsplit(parts._replace(path="/postgres"))
-    psql(admin_url, "DROP DATABASE IF EXISTS ippc_bench")
-    psql(admin_url, "CREATE DATABASE ippc_bench")
+    psql(admin_url, f"CREATE DATABASE {db_name}")
     env = {**os.environ, "DATABASE_URL": bench_url, "DEBUG": "1", "API_THROTTLE_INGEST": "100000/min"}
     env.pop("REDIS_URL", None)
     env.pop("CELERY_BROKER_URL", None)
@@ -305,8 +305,10 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
         connection.close()
-        if not args.keep:
-            psql(admin_url, "DROP DATABASE IF EXISTS ippc_bench")
+        if args.keep:
+            print(f"kept the database {db_name}")
+        else:
+            psql(admin_url, f"DROP DATABASE IF EXISTS {db_name}")
 
     out = ROOT / "bench" / "results" / "search.json"
     out.parent.mkdir(parents=True, exist_ok=True)
