@@ -33,14 +33,18 @@ def _fast_password_hasher(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
-    """Uploaded files of every test go to its own temporary folder, never to var/media."""
-    media = tmp_path / "media"
-    settings.MEDIA_ROOT = media
+def media(settings: Any, tmp_path: Path) -> Path:
+    """Uploaded files of every test go to its own temporary folder (returned), never to var/media."""
+    root = tmp_path / "media"
+    settings.MEDIA_ROOT = root
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": media}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root, "base_url": "/media-not-public/"},
+        },
     }
+    return root
 
 
 @pytest.fixture(autouse=True)
@@ -175,11 +179,11 @@ class WorkerProcess:
     log_path: Path
     mail_dir: Path
     key_prefix: str
-    env: dict[str, str]
+    env: dict[str, str]  # the environment it runs with: reuse it for gunicorn, beat, ...
 
     @property
     def media_root(self) -> Path:
-        return Path(self.env["MEDIA_ROOT"])  # the environment it runs with: reuse it for gunicorn, beat, ...
+        return Path(self.env["MEDIA_ROOT"])
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -22,20 +22,6 @@ pytestmark = pytest.mark.django_db
 HEX16 = re.compile(r"[0-9a-f]{16}")
 
 
-@pytest.fixture(autouse=True)
-def media(settings: Any, tmp_path: Path) -> Path:
-    root = tmp_path / "media"
-    settings.MEDIA_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": root, "base_url": "/media-not-public/"},
-        },
-    }
-    return root
-
-
 @pytest.fixture
 def right(cast: Cast) -> IPRight:
     return IPRightFactory(brand=cast.brand_a, verified=True, title="AURORA EU word mark")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,12 +36,7 @@ class World:
 
 
 @pytest.fixture
-def world(cast: Cast, settings: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any) -> World:
-    settings.MEDIA_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": tmp_path}},
-    }
+def world(cast: Cast, django_capture_on_commit_callbacks: Any) -> World:
     brand = cast.brand_a
     right = IPRightFactory(brand=brand, title="Pending mark")
     asked = IPRightFactory(brand=brand, title="Asked mark", status="needs_info", status_reason="Which classes?")

@@ -25,20 +25,6 @@ pytestmark = pytest.mark.django_db
 TODAY = dt.date(2030, 6, 1)
 
 
-@pytest.fixture(autouse=True)
-def media(settings: Any, tmp_path: Path) -> Path:
-    media = tmp_path / "media"
-    settings.MEDIA_ROOT = media
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": media, "base_url": "/media-not-public/"},
-        },
-    }
-    return media
-
-
 def right_data(**overrides: Any) -> dict[str, Any]:
     data = {
         "kind": "trademark_word",

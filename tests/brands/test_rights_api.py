@@ -19,20 +19,6 @@ from tests.factories import IPRightFactory, MembershipFactory, UserFactory, pdf_
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media(settings: Any, tmp_path: Path) -> Path:
-    root = tmp_path / "media"
-    settings.MEDIA_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": root, "base_url": "/media-not-public/"},
-        },
-    }
-    return root
-
-
 def as_user(api: APIClient, user: Any) -> APIClient:
     if user is not None:
         api.force_authenticate(user)

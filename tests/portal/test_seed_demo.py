@@ -72,15 +72,9 @@ def test_fixed_password_option() -> None:
     assert Client().login(username="nina", password="demo-demo-demo")
 
 
-def test_demo_shows_rights_in_every_state_with_assets_processed(
-    settings, tmp_path, django_capture_on_commit_callbacks
-) -> None:
+def test_demo_shows_rights_in_every_state_with_assets_processed(django_capture_on_commit_callbacks) -> None:
     from brands.models import AgentAuthorization, IPDocument, IPRight, Job, ReferenceAsset
 
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": tmp_path}},
-    }
     with django_capture_on_commit_callbacks(execute=True):
         _seed()
     assert set(IPRight.objects.values_list("status", flat=True)) == {"verified", "pending", "needs_info", "rejected"}
