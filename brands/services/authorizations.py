@@ -10,12 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from brands.models import AgentAuthorization, Brand, IPDocument, Membership
+from brands.services._verification import verification_decide, verification_resubmit
 from brands.services.documents import document_upload
 from brands.tenancy import can_manage
 from brands.workflow import AUTHORIZATION_WORKFLOW
-from core.roles import is_platform_staff
 from core.services import audit_record
-from core.statemachine import apply_transition
 
 
 def authorization_file(
@@ -56,39 +55,25 @@ def authorization_file(
 def authorization_decide(
     *, actor: AbstractBaseUser, authorization: AgentAuthorization, action: str, reason: str = ""
 ) -> AgentAuthorization:
-    if not is_platform_staff(actor):
-        raise PermissionDenied("Only moderators decide on authorizations.")
-    if action not in ("verify", "reject", "request_info"):
-        raise ValidationError({"action": "Action must be verify, reject or request_info."})
-    return apply_transition(
-        AUTHORIZATION_WORKFLOW,
-        authorization,
-        action,
-        actor=actor,
-        reason=reason.strip(),
-        brand_id=authorization.brand_id,
-        updates={"decided_by": actor, "decided_at": timezone.now(), "status_reason": reason.strip()},
-    )
+    return verification_decide(
+        AUTHORIZATION_WORKFLOW, authorization, actor=actor, action=action, reason=reason,
+        denied="Only moderators decide on authorizations.",
+    )  # fmt: skip
 
 
 def authorization_resubmit(
     *, actor: AbstractBaseUser, authorization: AgentAuthorization, answer: str, file: object | None = None
 ) -> AgentAuthorization:
-    if not can_manage(actor, authorization.brand_id):
-        raise PermissionDenied("Only the brand's managers can resubmit an authorization.")
-    if not answer.strip():
-        raise ValidationError({"answer": "Say what you changed or answer the moderator's question."})
-    updates: dict[str, object] = {"brand_answer": answer.strip()}
-    if file is not None:
-        updates["document"] = document_upload(
-            actor=actor, brand=authorization.brand, file=file, kind=IPDocument.Kind.AUTHORIZATION
-        )
-    return apply_transition(
-        AUTHORIZATION_WORKFLOW,
-        authorization,
-        "resubmit",
-        actor=actor,
-        reason=answer.strip(),
-        brand_id=authorization.brand_id,
-        updates=updates,
-    )
+    def new_letter() -> dict[str, object]:
+        if file is None:
+            return {}
+        return {
+            "document": document_upload(
+                actor=actor, brand=authorization.brand, file=file, kind=IPDocument.Kind.AUTHORIZATION
+            )
+        }
+
+    return verification_resubmit(
+        AUTHORIZATION_WORKFLOW, authorization, actor=actor, answer=answer,
+        denied="Only the brand's managers can resubmit an authorization.", more_updates=new_letter,
+    )  # fmt: skip

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from brands.models import Brand, IPDocument, IPRight, Office
 from brands.services._files import create_or_duplicate, stored_upload
+from brands.services._verification import verification_decide, verification_resubmit
 from brands.services.documents import document_upload
 from brands.tenancy import can_manage
 from brands.validity import territory_error
@@ -216,23 +217,13 @@ def right_update(
 
 def right_decide(*, actor: AbstractBaseUser, right: IPRight, action: str, reason: str = "") -> IPRight:
     """A moderator verifies, rejects (with a reason) or asks a question about a right."""
-    if not is_platform_staff(actor):
-        raise PermissionDenied("Only moderators decide on rights.")
-    if action not in ("verify", "reject", "request_info"):
-        raise ValidationError({"action": "Action must be verify, reject or request_info."})
-    if action == "verify":
+    if action == "verify" and is_platform_staff(actor):
         today = timezone.localdate()
         fresh = IPRight.objects.get(pk=right.pk)
         if fresh.valid_until and fresh.valid_until < today:
             raise ValidationError(f"This right ended on {fresh.valid_until:%Y-%m-%d}; it cannot be verified.")
-    right = apply_transition(
-        RIGHT_WORKFLOW,
-        right,
-        action,
-        actor=actor,
-        reason=reason.strip(),
-        brand_id=right.brand_id,
-        updates={"decided_by": actor, "decided_at": timezone.now(), "status_reason": reason.strip()},
+    right = verification_decide(
+        RIGHT_WORKFLOW, right, actor=actor, action=action, reason=reason, denied="Only moderators decide on rights."
     )
     _notify(right, action)
     return right
@@ -240,18 +231,8 @@ def right_decide(*, actor: AbstractBaseUser, right: IPRight, action: str, reason
 
 def right_resubmit(*, actor: AbstractBaseUser, right: IPRight, answer: str) -> IPRight:
     """The brand answers the moderator's question (or fixes a rejection) and sends it back."""
-    if not can_manage(actor, right.brand_id):
-        raise PermissionDenied("Only the brand's managers can resubmit its rights.")
-    if not answer.strip():
-        raise ValidationError({"answer": "Say what you changed or answer the moderator's question."})
-    return apply_transition(
-        RIGHT_WORKFLOW,
-        right,
-        "resubmit",
-        actor=actor,
-        reason=answer.strip(),
-        brand_id=right.brand_id,
-        updates={"brand_answer": answer.strip()},
+    return verification_resubmit(
+        RIGHT_WORKFLOW, right, actor=actor, answer=answer, denied="Only the brand's managers can resubmit its rights."
     )
 
 
