@@ -220,7 +220,11 @@ def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
         existing: dict[tuple[str, str], Listing] = {}
         for marketplace in {clean["marketplace"] for _, clean in valid}:
             ids = [clean["external_id"] for _, clean in valid if clean["marketplace"] == marketplace]
-            for listing in Listing.objects.select_for_update().filter(marketplace=marketplace, external_id__in=ids):
+            # Images prefetched once per batch: the diff and the reconciliation both read them.
+            locked = Listing.objects.select_for_update(of=("self",)).filter(
+                marketplace=marketplace, external_id__in=ids
+            )
+            for listing in locked.select_related("seller").prefetch_related("images"):
                 existing[(listing.marketplace, listing.external_id)] = listing
 
         to_create: list[tuple[ItemResult, Listing, list[str]]] = []
@@ -253,8 +257,9 @@ def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
                 seller_after = (clean["seller"]["external_id"], clean["seller"]["name"])
                 if seller_before != seller_after:
                     changes["seller"] = {"from": " / ".join(seller_before), "to": " / ".join(seller_after)}
-                if images_before(listing) != clean["images"] and clean["images"] is not None:
-                    changes["images"] = {"from": len(images_before(listing)), "to": len(clean["images"])}
+                previous_urls = images_before(listing)
+                if clean["images"] is not None and previous_urls != clean["images"]:
+                    changes["images"] = {"from": len(previous_urls), "to": len(clean["images"])}
                 to_update.append((result, listing, clean["images"], changes))
 
         Listing.objects.bulk_create([listing for _, listing, _ in to_create], batch_size=500)
