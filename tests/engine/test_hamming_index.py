@@ -32,8 +32,8 @@ def clustered(draw: st.DrawFn) -> tuple[list[int], list[int]]:
     return data, queries
 
 
-# (blocks, largest radius) pairs that keep the neighbour enumeration small.
-LAYOUTS = [(1, 3), (2, 7), (4, 16), (8, 16), (16, 16)]
+# (blocks, largest radius) pairs that keep the neighbour enumeration small; None = chosen from the data.
+LAYOUTS = [(1, 3), (2, 7), (3, 12), (4, 16), (5, 16), (6, 16), (8, 16), (11, 20), (16, 30), (None, 30)]
 
 
 @settings(max_examples=150, deadline=None)
@@ -54,20 +54,29 @@ def test_index_answers_exactly_like_brute_force(
     index.add_many(entries)
     for query in queries:
         assert sorted(index.search(query)) == sorted(brute_force(entries, query, radius))
+    # Batched, and at a smaller radius than the index's (its own bucket plan).
+    assert [sorted(found) for found in index.search_many(queries)] == [
+        sorted(brute_force(entries, query, radius)) for query in queries
+    ]
+    smaller = radius // 2
+    assert [sorted(found) for found in index.search_many(queries, radius=smaller)] == [
+        sorted(brute_force(entries, query, smaller)) for query in queries
+    ]
 
 
 @settings(max_examples=60, deadline=None)
 @given(
     data=clustered(),
     radius=st.integers(0, 12),
+    blocks=st.sampled_from([None, 3, 4, 6]),
     removed=st.sets(st.integers(0, 400), max_size=80),
     merge_every=st.sampled_from([1, 13, 100_000]),
 )
 def test_incremental_removal_and_replacement_stay_exact(
-    data: tuple[list[int], list[int]], radius: int, removed: set[int], merge_every: int
+    data: tuple[list[int], list[int]], radius: int, blocks: int | None, removed: set[int], merge_every: int
 ) -> None:
     hashes, queries = data
-    index = HammingIndex(radius=radius, blocks=4, merge_every=merge_every)
+    index = HammingIndex(radius=radius, blocks=blocks, merge_every=merge_every)
     current = dict(enumerate(hashes))
     for k, h in current.items():  # one at a time, as references arrive
         index.add(h, k)
@@ -84,6 +93,54 @@ def test_incremental_removal_and_replacement_stay_exact(
     entries = [(h, k) for k, h in current.items()]
     for query in queries:
         assert sorted(index.search(query)) == sorted(brute_force(entries, query, radius))
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=clustered(), radius=st.integers(0, 12), keep_every=st.integers(2, 6), merge_every=st.sampled_from([1, 5]))
+def test_churn_rebuilds_and_renumbers_without_losing_anything(
+    data: tuple[list[int], list[int]], radius: int, keep_every: int, merge_every: int
+) -> None:
+    """Bulk load, remove most rows, then add more one by one: merges, rebuilds and renumbering."""
+    hashes, queries = data
+    index = HammingIndex(radius=radius, merge_every=merge_every)
+    index.add_many((h, ("a", i)) for i, h in enumerate(hashes))
+    current = {("a", i): h for i, h in enumerate(hashes)}
+    for i in range(len(hashes)):
+        if i % keep_every:
+            assert index.remove(("a", i))
+            del current[("a", i)]
+    for i, h in enumerate(hashes[: len(hashes) // 2]):
+        index.add(h ^ 1, ("b", i))
+        current[("b", i)] = h ^ 1
+        if i % 7 == 0:  # replace an older key's hash too
+            key = next(iter(current))
+            current[key] ^= 1 << 40
+            index.add(current[key], key)
+    assert len(index) == len(current)
+    entries = [(h, k) for k, h in current.items()]
+    for query in queries:
+        assert sorted(index.search(query)) == sorted(brute_force(entries, query, radius))
+
+
+def test_searching_many_at_once_matches_one_by_one() -> None:
+    rng = random.Random(3)
+    centres = [rng.getrandbits(64) for _ in range(40)]
+    hashes = [_near(rng.choice(centres), rng, rng.randint(0, 12)) for _ in range(5000)]
+    index = HammingIndex(radius=10, merge_every=500)
+    index.add_many((h, i) for i, h in enumerate(hashes[:4000]))
+    for i, h in enumerate(hashes[4000:], 4000):  # some of them still in the delta
+        index.add(h, i)
+    queries = [_near(rng.choice(hashes), rng, rng.randint(0, 12)) for _ in range(100)] + [rng.getrandbits(64)]
+    assert index.search_many(queries) == [index.search(q) for q in queries]
+    assert index.search_many([]) == []
+
+
+def test_a_new_hash_is_found_right_after_it_is_added() -> None:
+    index = HammingIndex(radius=4, merge_every=10**9)
+    rng = random.Random(5)
+    index.add_many((rng.getrandbits(64), i) for i in range(20_000))
+    index.add(0xDEADBEEF, "new")  # in the delta: no rebuild
+    assert index.search(0xDEADBEEF ^ 0b11)[0] == ("new", 2)
 
 
 def test_results_are_nearest_first_with_distances() -> None:
@@ -103,7 +160,7 @@ def test_a_search_wider_than_the_index_is_refused() -> None:
         index.search(0, radius=9)
 
 
-@pytest.mark.parametrize(("radius", "blocks"), [(-1, 4), (64, 4), (8, 3), (8, 0), (16, 1), (20, 2)])
+@pytest.mark.parametrize(("radius", "blocks"), [(-1, 4), (64, 4), (8, 17), (8, 0), (16, 1), (20, 2)])
 def test_bad_parameters_are_refused(radius: int, blocks: int) -> None:
     with pytest.raises(ValueError, match=r"radius|blocks"):
         HammingIndex(radius=radius, blocks=blocks)
