@@ -6,7 +6,9 @@ import io
 import warnings
 from dataclasses import dataclass
 
+import cv2
 import imagehash
+import numpy as np
 from PIL import Image, ImageOps
 
 # Perceptual hashes look at a 32x32 (pHash) or 9x8 (dHash) thumbnail: decoding more than a
@@ -51,3 +53,118 @@ def image_features(data: bytes) -> ImageFeatures:
         phash=str(imagehash.phash(image)),
         dhash=str(imagehash.dhash(image)),
     )
+
+
+# --- Grayscale decoding, border trimming and integer hashes (used by engine.matcher) -----------
+
+HASH_SIZE = 8  # 8x8 bits = 64-bit hashes
+PHASH_SIDE = 32  # pHash: DCT of a 32x32 thumbnail, as imagehash does
+
+# The 8 transforms of the dihedral group, as functions of a 2-D array, and their names.
+DIHEDRAL: dict[str, object] = {
+    "identity": lambda a: a,
+    "rot90": lambda a: np.rot90(a, 1),
+    "rot180": lambda a: np.rot90(a, 2),
+    "rot270": lambda a: np.rot90(a, 3),
+    "mirror": lambda a: a[:, ::-1],
+    "mirror_rot90": lambda a: np.rot90(a[:, ::-1], 1),
+    "mirror_rot180": lambda a: np.rot90(a[:, ::-1], 2),
+    "mirror_rot270": lambda a: np.rot90(a[:, ::-1], 3),
+}
+
+
+def open_image(
+    data: bytes, max_side: int, *, gray: bool = False, draft_side: int | None = None
+) -> tuple[Image.Image, tuple[int, int]]:
+    """Open and decode `data` at no more than `max_side` px; refuse decompression bombs.
+
+    A JPEG is decoded in draft mode at the smallest 1/2, 1/4 or 1/8 scale that still gives at
+    least `draft_side` (default `max_side`) px on the long side; then it is thumbnailed down.
+
+    Returns the decoded image (any mode, EXIF orientation applied) and the original size.
+    Truncated or corrupt data raise OSError (or ValueError) from Pillow; nothing is retried.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = Image.open(io.BytesIO(data))
+        original_size = image.size
+        if image.format == "JPEG":
+            # Draft mode: the decoder scales by 1/2, 1/4 or 1/8 (and skips chroma for "L").
+            side = draft_side or max_side
+            image.draft("L" if gray else "RGB", (side, side))
+        image.load()
+        image = ImageOps.exif_transpose(image)
+    if image.width < 1 or image.height < 1:
+        raise ValueError("empty image")
+    if image.width > max_side or image.height > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return image, original_size
+
+
+def to_gray(image: Image.Image, background: int = 255) -> np.ndarray:
+    """Grayscale uint8 array; transparent pixels are flattened onto `background`."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGBA", rgba.size, (background, background, background, 255))
+        flat.alpha_composite(rgba)
+        image = flat
+    if image.mode != "L":
+        image = image.convert("L")
+    return np.asarray(image)
+
+
+def decode_gray(
+    data: bytes, max_side: int = DECODE_MAX_SIDE, *, draft_side: int | None = None
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Decode `data` to a grayscale array at most `max_side` px on its long side, and the original size."""
+    image, original_size = open_image(data, max_side, gray=True, draft_side=draft_side)
+    return to_gray(image), original_size
+
+
+def trim_box(gray: np.ndarray, *, tolerance: int = 14, min_keep: float = 0.4) -> tuple[int, int, int, int]:
+    """The box (x0, y0, x1, y1) inside a uniform border (padding, letterbox); the whole image if none.
+
+    The border colour is the median of the outermost pixels; a row or column is border while
+    fewer than 2% of its pixels differ from it by more than `tolerance`. A box smaller than
+    `min_keep` of either side is not trusted (a plain product on a white background is not a
+    border) and the whole image is returned.
+    """
+    h, w = gray.shape
+    if h < 8 or w < 8:
+        return 0, 0, w, h
+    frame = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    colour = int(np.median(frame))
+    if np.mean(np.abs(frame.astype(np.int16) - colour) > tolerance) > 0.1:
+        return 0, 0, w, h  # the edge is not a uniform border
+    content = np.abs(gray.astype(np.int16) - colour) > tolerance
+    rows = np.nonzero(content.mean(axis=1) > 0.02)[0]
+    cols = np.nonzero(content.mean(axis=0) > 0.02)[0]
+    if not len(rows) or not len(cols):
+        return 0, 0, w, h
+    x0, x1, y0, y1 = int(cols[0]), int(cols[-1]) + 1, int(rows[0]), int(rows[-1]) + 1
+    if (x1 - x0) < min_keep * w or (y1 - y0) < min_keep * h:
+        return 0, 0, w, h
+    return x0, y0, x1, y1
+
+
+def _bits_to_int(bits: np.ndarray) -> int:
+    return int.from_bytes(np.packbits(bits.astype(np.uint8).ravel()).tobytes(), "big")
+
+
+def phash_int(gray: np.ndarray) -> int:
+    """64-bit pHash (imagehash's algorithm: DCT of a 32x32 thumbnail, 8x8 low band vs its median)."""
+    small = cv2.resize(gray, (PHASH_SIDE, PHASH_SIDE), interpolation=cv2.INTER_AREA).astype(np.float32)
+    low = cv2.dct(small)[:HASH_SIZE, :HASH_SIZE]
+    return _bits_to_int(low > np.median(low))
+
+
+def dhash_int(gray: np.ndarray) -> int:
+    """64-bit dHash (horizontal gradient signs of a 9x8 thumbnail)."""
+    small = cv2.resize(gray, (HASH_SIZE + 1, HASH_SIZE), interpolation=cv2.INTER_AREA).astype(np.int16)
+    return _bits_to_int(small[:, 1:] > small[:, :-1])
+
+
+def hash_pair(gray: np.ndarray) -> tuple[int, int]:
+    """(phash, dhash) of a grayscale array; a 64x64 thumbnail is made once and hashed."""
+    thumb = cv2.resize(gray, (64, 64), interpolation=cv2.INTER_AREA)
+    return phash_int(thumb), dhash_int(thumb)

@@ -1,0 +1,273 @@
+"""Local features (ORB keypoints + binary descriptors), their compact serialization, and
+geometric verification (RANSAC homography with sanity checks).
+
+Plain Python, NumPy and OpenCV; no Django. `engine.matcher` builds on this.
+
+Coordinates: keypoints live in the *feature image* (the decoded, reduced image ORB ran on).
+`LocalFeatures.scale` and `offset` map them back to the original image's pixels
+(original = feature * scale + offset), so evidence is drawn where the user sees it.
+
+Variants: one reference may carry several renderings (its mirror image, a logo's inverted
+polarity). Every keypoint records the variant it came from, with its position already mapped
+back into the identity frame; a homography is fitted per (reference, variant) group, so a
+mirrored photo yields a reflecting homography and the reference's corners still land right.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MAGIC = b"LF1\x00"
+DESCRIPTOR_BYTES = 32  # ORB: 256 bits
+_HEADER = struct.Struct("<4sIHHfff4f")  # magic, n, width, height, scale, offset x, offset y, extent
+
+# Variant codes stored per keypoint; the names are what ImageMatch.variant reports.
+VARIANT_NAMES = {0: "identity", 1: "mirror", 2: "inverted", 3: "inverted_mirror"}
+REFLECTING = {1, 3}
+
+# cv2 keeps a thread pool per process; the engine runs one query per worker process, so one
+# thread avoids oversubscribing the cores (set by the caller if it prefers otherwise).
+cv2.setNumThreads(1)
+
+
+@dataclass(frozen=True)
+class LocalFeatures:
+    points: np.ndarray  # (n, 2) float32, feature-image coordinates (identity frame)
+    variants: np.ndarray  # (n,) uint8 variant codes
+    descriptors: np.ndarray  # (n, 32) uint8
+    size: tuple[int, int]  # feature image (width, height)
+    scale: float = 1.0  # original = feature * scale + offset
+    offset: tuple[float, float] = (0.0, 0.0)
+    extent: tuple[float, float, float, float] | None = None  # the content's box in feature coords
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        if self.extent is not None:
+            return self.extent
+        return 0.0, 0.0, float(self.size[0]), float(self.size[1])
+
+    def to_original(self, points: np.ndarray) -> np.ndarray:
+        return points * self.scale + np.asarray(self.offset, dtype=np.float32)
+
+    def to_bytes(self) -> bytes:
+        n = len(self.points)
+        header = _HEADER.pack(MAGIC, n, *self.size, self.scale, *self.offset, *self.box)
+        return b"".join(
+            [
+                header,
+                np.ascontiguousarray(self.points, dtype="<f4").tobytes(),
+                np.ascontiguousarray(self.variants, dtype=np.uint8).tobytes(),
+                np.ascontiguousarray(self.descriptors, dtype=np.uint8).tobytes(),
+            ]
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LocalFeatures:
+        if len(data) < _HEADER.size:
+            raise ValueError("local features: truncated header")
+        magic, n, width, height, scale, ox, oy, *extent = _HEADER.unpack_from(data)
+        if magic != MAGIC:
+            raise ValueError("local features: bad magic")
+        expected = _HEADER.size + n * (8 + 1 + DESCRIPTOR_BYTES)
+        if len(data) != expected:
+            raise ValueError("local features: wrong length")
+        pos = _HEADER.size
+        points = np.frombuffer(data, dtype="<f4", count=2 * n, offset=pos).reshape(n, 2).astype(np.float32)
+        pos += 8 * n
+        variants = np.frombuffer(data, dtype=np.uint8, count=n, offset=pos).copy()
+        pos += n
+        descriptors = np.frombuffer(data, dtype=np.uint8, count=n * DESCRIPTOR_BYTES, offset=pos)
+        return cls(
+            points=points,
+            variants=variants,
+            descriptors=descriptors.reshape(n, DESCRIPTOR_BYTES).copy(),
+            size=(width, height),
+            scale=scale,
+            offset=(ox, oy),
+            extent=tuple(extent),
+        )
+
+
+def empty(size: tuple[int, int] = (0, 0)) -> LocalFeatures:
+    return LocalFeatures(
+        points=np.empty((0, 2), np.float32),
+        variants=np.empty(0, np.uint8),
+        descriptors=np.empty((0, DESCRIPTOR_BYTES), np.uint8),
+        size=size,
+    )
+
+
+def orb(gray: np.ndarray, *, nfeatures: int, fast_threshold: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """ORB keypoints (x, y) and descriptors of a grayscale uint8 image, at most `nfeatures`."""
+    detector = cv2.ORB_create(
+        nfeatures=nfeatures,
+        scaleFactor=1.2,
+        nlevels=8,
+        edgeThreshold=15,
+        patchSize=31,
+        fastThreshold=fast_threshold,
+    )
+    keypoints, descriptors = detector.detectAndCompute(gray, None)
+    if descriptors is None or not keypoints:
+        return np.empty((0, 2), np.float32), np.empty((0, DESCRIPTOR_BYTES), np.uint8)
+    points = np.array([kp.pt for kp in keypoints], dtype=np.float32)
+    return points, descriptors
+
+
+def extract(
+    gray: np.ndarray,
+    *,
+    nfeatures: int,
+    variants: tuple[int, ...] = (0,),
+    scale: float = 1.0,
+    offset: tuple[float, float] = (0.0, 0.0),
+    extent: tuple[float, float, float, float] | None = None,
+) -> LocalFeatures:
+    """ORB features of `gray` for each requested variant (0 identity, 1 mirror, 2 inverted, 3 both)."""
+    h, w = gray.shape
+    all_points, all_variants, all_desc = [], [], []
+    for code in variants:
+        image = gray
+        if code in (2, 3):
+            image = 255 - image
+        if code in REFLECTING:
+            image = np.ascontiguousarray(image[:, ::-1])
+        points, desc = orb(image, nfeatures=nfeatures)
+        if code in REFLECTING and len(points):
+            points[:, 0] = (w - 1) - points[:, 0]
+        all_points.append(points)
+        all_variants.append(np.full(len(points), code, np.uint8))
+        all_desc.append(desc)
+    return LocalFeatures(
+        points=np.concatenate(all_points),
+        variants=np.concatenate(all_variants),
+        descriptors=np.concatenate(all_desc),
+        size=(w, h),
+        scale=scale,
+        offset=offset,
+        extent=extent,
+    )
+
+
+# --- Geometric verification -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verified:
+    homography: np.ndarray  # 3x3, reference feature coords -> query feature coords
+    inliers: np.ndarray  # bool mask over the correspondences
+    quad: np.ndarray  # (4, 2) the reference box's corners in query feature coords
+    count: int
+
+
+def _cross_signs(quad: np.ndarray) -> np.ndarray:
+    edges = np.roll(quad, -1, axis=0) - quad
+    nxt = np.roll(edges, -1, axis=0)
+    return edges[:, 0] * nxt[:, 1] - edges[:, 1] * nxt[:, 0]
+
+
+def _polygon_area(quad: np.ndarray) -> float:
+    x, y = quad[:, 0], quad[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+def verify(
+    ref_points: np.ndarray,
+    query_points: np.ndarray,
+    *,
+    box: tuple[float, float, float, float],
+    query_size: tuple[int, int],
+    reflecting: bool,
+    min_inliers: int,
+    ransac_threshold: float = 5.0,
+    min_side: float = 12.0,
+    max_side_ratio: float = 3.0,
+    min_angle: float = 60.0,
+    max_aspect_change: float = 1.6,
+    min_scale: float = 0.08,
+    max_scale: float = 12.0,
+    min_spread: float = 0.2,
+    max_perspective: float = 1.5,
+) -> Verified | None:
+    """Fit a homography with RANSAC and accept it only if it is a plausible view of the reference.
+
+    Checks: at least `min_inliers` inliers; the reference box maps to a convex quadrilateral
+    with the expected orientation (reflected for mirror variants, not otherwise); every side at
+    least `min_side` px and opposite sides within `max_side_ratio`; the box's aspect ratio kept
+    within `max_aspect_change`; corner angles within
+    [min_angle, 180 - min_angle]; a linear scale within [min_scale, max_scale]; and the inliers
+    spread over at least `min_spread` of the reference box on both axes (no degenerate cluster),
+    at `min_inliers` distinct positions; and at most `max_perspective` foreshortening.
+    """
+    if len(ref_points) < max(min_inliers, 4):
+        return None
+    homography, mask = cv2.findHomography(
+        ref_points, query_points, cv2.RANSAC, ransac_threshold, maxIters=500, confidence=0.995
+    )
+    if homography is None or mask is None:
+        return None
+    inliers = mask.ravel().astype(bool)
+    count = int(inliers.sum())
+    if count < min_inliers or not np.all(np.isfinite(homography)):
+        return None
+    x0, y0, x1, y1 = box
+    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+    projected = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), homography)
+    if projected is None:
+        return None
+    quad = projected.reshape(4, 2)
+    # Every corner must be in front of the camera (positive w), or the quad is a fold-over.
+    w = corners @ homography[2, :2] + homography[2, 2]
+    if not (np.all(w > 0) or np.all(w < 0)):
+        return None
+    # Mild perspective only: the projective denominator may vary by `max_perspective` over the box.
+    if np.abs(w).max() > max_perspective * np.abs(w).min():
+        return None
+    signs = _cross_signs(quad)
+    if not (np.all(signs > 0) or np.all(signs < 0)):
+        return None
+    if (_polygon_area(quad) < 0) != reflecting:
+        return None
+    sides = np.linalg.norm(np.roll(quad, -1, axis=0) - quad, axis=1)
+    if sides.min() < min_side:
+        return None
+    if max(sides[0], sides[2]) > max_side_ratio * min(sides[0], sides[2]):
+        return None
+    if max(sides[1], sides[3]) > max_side_ratio * min(sides[1], sides[3]):
+        return None
+    aspect = ((sides[0] + sides[2]) / (sides[1] + sides[3])) / max((x1 - x0) / max(y1 - y0, 1e-6), 1e-6)
+    if not 1 / max_aspect_change <= aspect <= max_aspect_change:
+        return None
+    edges = np.roll(quad, -1, axis=0) - quad
+    prev = -np.roll(edges, 1, axis=0)
+    cos = np.sum(edges * prev, axis=1) / (np.linalg.norm(edges, axis=1) * np.linalg.norm(prev, axis=1))
+    angles = np.degrees(np.arccos(np.clip(cos, -1, 1)))
+    if angles.min() < min_angle or angles.max() > 180 - min_angle:
+        return None
+    scale = np.sqrt(abs(_polygon_area(quad)) / max((x1 - x0) * (y1 - y0), 1e-6))
+    if not min_scale <= scale <= max_scale:
+        return None
+    used = ref_points[inliers]
+    # Distinct positions on both sides (pyramid levels repeat a corner at the same spot).
+    distinct = min(
+        len(np.unique(np.round(used / 2.0), axis=0)), len(np.unique(np.round(query_points[inliers] / 2.0), axis=0))
+    )
+    if distinct < min_inliers:
+        return None
+    spread_x = (used[:, 0].max() - used[:, 0].min()) / max(x1 - x0, 1e-6)
+    spread_y = (used[:, 1].max() - used[:, 1].min()) / max(y1 - y0, 1e-6)
+    if min(spread_x, spread_y) < min_spread:
+        return None
+    # The reference must overlap the query image (not be projected entirely outside it).
+    qw, qh = query_size
+    inside = (quad[:, 0].max() > 0) and (quad[:, 0].min() < qw) and (quad[:, 1].max() > 0) and (quad[:, 1].min() < qh)
+    if not inside:
+        return None
+    return Verified(homography=homography, inliers=inliers, quad=quad, count=count)

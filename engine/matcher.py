@@ -1,0 +1,549 @@
+"""Image matching: find reference assets (authentic product photos, brand logos) in listing images.
+
+Plain Python, NumPy and OpenCV; no Django. The apps compute `reference_features` once per
+reference asset and `query_features` once per listing image (both JSON-serializable for
+PostgreSQL), keep one `Matcher` per worker process fed from the database, and call `match`.
+
+Two signals:
+
+* **hash** (photos only): pHash and dHash of the border-trimmed, reduced image. Each
+  reference is indexed under its 8 dihedral variants (rotations by 90°, mirrors), plus its
+  untrimmed self when it had a border, in a `HammingIndex`; a query needs a pHash within
+  `hash_radius` *and* the same variant's dHash within `dhash_radius`. Cheap; catches
+  re-encodes, resizes, brightness/colour changes, mirrors, small overlays.
+* **local**: ORB keypoints (at most `QUERY_FEATURES` on a ≤ `QUERY_SIDE` px grayscale query;
+  photos indexed as themselves and mirrored, logos as a colour-independent "ink" rendering in
+  both polarities, upscaled and padded). All references' descriptors sit in one index (brute
+  force below `flann_above` rows, FLANN LSH above it), so a query costs one k-NN search however
+  many references there are; descriptor hits within `max_descriptor_distance` vote for
+  (reference, variant); only the `max_candidates` best-voted are verified with a RANSAC
+  homography and strict sanity checks (`engine.local_features.verify`). Catches crops,
+  collages, rotations, perspective, logos inside photos.
+
+Incremental: `add`/`remove` only touch dictionaries and a pending list. New references'
+descriptors are matched by brute force (a "delta") until the delta outgrows a quarter of the
+indexed part, then everything is re-indexed on the next `match` (FLANN LSH build: ~0.1 s per
+100k descriptors); removed references are filtered out of results at once.
+
+Timings (one core, this machine, synthetic 1000-1600 px JPEG listings, 500 query keypoints):
+see `bench` figures in the module constants' comments below and the report of the commit.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass, field
+
+import cv2
+import numpy as np
+
+from engine.hamming_index import HammingIndex
+from engine.images import DIHEDRAL, decode_gray, dhash_int, hash_pair, open_image, phash_int, trim_box
+from engine.local_features import REFLECTING, VARIANT_NAMES, LocalFeatures, extract, verify
+
+QUERY_SIDE = 640  # long side of the grayscale image ORB runs on
+QUERY_DRAFT_SIDE = 480  # JPEG draft decode: smallest 1/2^k scale still >= this, then down to QUERY_SIDE
+QUERY_FEATURES = 1000
+HASH_ONLY_SIDE = 256  # decode size when local features are not wanted
+PHOTO_SIDE = 640
+PHOTO_FEATURES = 500  # per variant (identity, mirror)
+LOGO_SIDE = 200  # a logo's content is scaled (up or down) to this long side ...
+LOGO_PAD = 24  # ... and padded, so ORB finds corners at its edges
+LOGO_FEATURES = 300  # per polarity
+KINDS = ("logo", "photo")
+
+
+def _hex(value: int) -> str:
+    return f"{value:016x}"
+
+
+def _int(value: int | str) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+# --- Features ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferenceFeatures:
+    kind: str  # "logo" or "photo"
+    width: int
+    height: int
+    hashes: dict[str, list[int]]  # per hash type: one 64-bit hash per variant
+    variants: list[str]  # variant names, in the order of every hashes list
+    local: bytes  # LocalFeatures.to_bytes(), b"" if none
+
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "width": self.width,
+            "height": self.height,
+            "hashes": {name: [_hex(v) for v in values] for name, values in self.hashes.items()},
+            "variants": list(self.variants),
+            "local": _b64(self.local),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> ReferenceFeatures:
+        return cls(
+            kind=data["kind"],
+            width=int(data["width"]),
+            height=int(data["height"]),
+            hashes={name: [_int(v) for v in values] for name, values in data["hashes"].items()},
+            variants=list(data["variants"]),
+            local=base64.b64decode(data.get("local") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class QueryFeatures:
+    width: int  # original image size
+    height: int
+    phash: int  # of the border-trimmed, decoded image
+    dhash: int
+    local: bytes  # LocalFeatures.to_bytes(), b"" when computed with local=False
+    box: tuple[int, int, int, int] | None = None  # the trimmed content, original pixels (x0, y0, x1, y1)
+
+    def to_json(self) -> dict:
+        return {
+            "width": self.width,
+            "height": self.height,
+            "phash": _hex(self.phash),
+            "dhash": _hex(self.dhash),
+            "local": _b64(self.local),
+            "box": list(self.box) if self.box else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> QueryFeatures:
+        box = data.get("box")
+        return cls(
+            width=int(data["width"]),
+            height=int(data["height"]),
+            phash=_int(data["phash"]),
+            dhash=_int(data["dhash"]),
+            local=base64.b64decode(data.get("local") or ""),
+            box=tuple(int(v) for v in box) if box else None,
+        )
+
+
+def _photo_reference(data: bytes) -> ReferenceFeatures:
+    gray, (width, height) = decode_gray(data, PHOTO_SIDE)
+    x0, y0, x1, y1 = trim_box(gray)
+    thumb = cv2.resize(gray[y0:y1, x0:x1], (64, 64), interpolation=cv2.INTER_AREA)
+    phashes, dhashes, names = [], [], []
+    for name, transform in DIHEDRAL.items():
+        variant = np.ascontiguousarray(transform(thumb))
+        phashes.append(phash_int(variant))
+        dhashes.append(dhash_int(variant))
+        names.append(name)
+    if (x0, y0, x1, y1) != (0, 0, gray.shape[1], gray.shape[0]):
+        ph, dh = hash_pair(gray)
+        phashes.append(ph)
+        dhashes.append(dh)
+        names.append("untrimmed")
+    local = extract(gray, nfeatures=PHOTO_FEATURES, variants=(0, 1), scale=width / gray.shape[1])
+    return ReferenceFeatures(
+        kind="photo",
+        width=width,
+        height=height,
+        hashes={"phash": phashes, "dhash": dhashes},
+        variants=names,
+        local=local.to_bytes(),
+    )
+
+
+def logo_ink(image) -> np.ndarray:
+    """A float32 [0, 1] map of where a logo's "ink" is, whatever its colours.
+
+    With an alpha channel that varies, ink is the opacity; otherwise it is the distance of each
+    pixel's colour from the background colour (the median of the border), normalised.
+    """
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        alpha = np.asarray(image.convert("RGBA"))[:, :, 3].astype(np.float32) / 255.0
+        if alpha.max() - alpha.min() > 0.5:
+            return alpha
+    rgb = np.asarray(image.convert("RGB")).astype(np.float32)
+    frame = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    background = np.median(frame, axis=0)
+    distance = np.linalg.norm(rgb - background, axis=2)
+    top = float(np.percentile(distance, 99.5))
+    if top < 1e-3:
+        raise ValueError("the logo is blank")
+    return np.clip(distance / top, 0.0, 1.0)
+
+
+def _logo_reference(data: bytes) -> ReferenceFeatures:
+    image, (width, height) = open_image(data, 1024)
+    ink = logo_ink(image)
+    rows = np.nonzero(ink.max(axis=1) > 0.25)[0]
+    cols = np.nonzero(ink.max(axis=0) > 0.25)[0]
+    if not len(rows) or not len(cols):
+        raise ValueError("the logo is blank")
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    crop = ink[y0:y1, x0:x1]
+    factor = LOGO_SIDE / max(crop.shape)
+    size = (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor)))
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    crop = np.clip(cv2.resize(crop, size, interpolation=interpolation), 0, 1)
+    # Dark ink on a light ground; the matcher also indexes the inverted polarity.
+    rendered = (235 - 215 * crop).astype(np.uint8)
+    rendered = cv2.copyMakeBorder(rendered, LOGO_PAD, LOGO_PAD, LOGO_PAD, LOGO_PAD, cv2.BORDER_CONSTANT, value=235)
+    to_original = width / image.width / factor  # feature px -> original px
+    local = extract(
+        rendered,
+        nfeatures=LOGO_FEATURES,
+        variants=(0, 2),
+        scale=to_original,
+        offset=(x0 * width / image.width - LOGO_PAD * to_original, y0 * width / image.width - LOGO_PAD * to_original),
+        extent=(LOGO_PAD, LOGO_PAD, LOGO_PAD + size[0], LOGO_PAD + size[1]),
+    )
+    ph, dh = hash_pair(rendered)
+    return ReferenceFeatures(
+        kind="logo",
+        width=width,
+        height=height,
+        hashes={"phash": [ph], "dhash": [dh]},
+        variants=["identity"],
+        local=local.to_bytes(),
+    )
+
+
+def reference_features(data: bytes, *, kind: str) -> ReferenceFeatures:
+    """Features of a reference asset; raises ValueError/OSError on unreadable or blank images."""
+    if kind == "photo":
+        return _photo_reference(data)
+    if kind == "logo":
+        return _logo_reference(data)
+    raise ValueError(f"kind must be one of {KINDS}")
+
+
+def query_features(data: bytes, *, local: bool = True) -> QueryFeatures:
+    """Features of a listing image; raises ValueError/OSError on unreadable images."""
+    if local:
+        gray, (width, height) = decode_gray(data, QUERY_SIDE, draft_side=QUERY_DRAFT_SIDE)
+    else:
+        gray, (width, height) = decode_gray(data, HASH_ONLY_SIDE)
+    x0, y0, x1, y1 = trim_box(gray)
+    phash, dhash = hash_pair(gray[y0:y1, x0:x1])
+    factor = width / gray.shape[1]
+    fy = height / gray.shape[0]
+    box = (round(x0 * factor), round(y0 * fy), round(x1 * factor), round(y1 * fy))
+    blob = extract(gray, nfeatures=QUERY_FEATURES, scale=factor).to_bytes() if local else b""
+    return QueryFeatures(width=width, height=height, phash=phash, dhash=dhash, local=blob, box=box)
+
+
+def _bounds(region) -> tuple[float, float, float, float]:
+    xs = [x for x, _ in region]
+    ys = [y for _, y in region]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+# --- Matches ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageMatch:
+    key: object
+    signal: str  # "hash" or "local"
+    score: float  # 0..1
+    hash_distance: int | None
+    variant: str | None
+    inliers: int
+    region: list[tuple[float, float]] | None  # the reference's 4 corners in the query, original px
+    keypoints: list[tuple[float, float, float, float]] = field(default_factory=list)  # (ref x, y, query x, y)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["key"] = self.key if isinstance(self.key, (int, str, float)) or self.key is None else str(self.key)
+        data["region"] = [[float(x), float(y)] for x, y in self.region] if self.region else None
+        data["keypoints"] = [[float(v) for v in pair] for pair in self.keypoints]
+        return data
+
+
+@dataclass
+class _Reference:
+    key: object
+    slot: int
+    features: ReferenceFeatures
+    local: LocalFeatures | None
+    hash_entries: list[tuple[int, int]]  # (slot, variant index) keys in the hash index
+
+
+class Matcher:
+    """All references of all brands, matched against one query image at a time.
+
+    Thresholds (defaults tuned on synthetic benchmarks, see the module docstring):
+      hash_radius / dhash_radius: max pHash / dHash Hamming distance of a hash match.
+      min_inliers: RANSAC inliers a local match needs (photos); logo_min_inliers for logos.
+      max_descriptor_distance: ORB descriptor hits beyond this (of 256 bits) are ignored.
+      max_candidates: references (variants) verified geometrically per query.
+      ransac_threshold: reprojection error in query feature-image px.
+    """
+
+    def __init__(
+        self,
+        *,
+        hash_radius: int = 10,
+        dhash_radius: int = 16,
+        min_inliers: int = 12,
+        logo_min_inliers: int | None = None,
+        max_descriptor_distance: int = 64,
+        max_candidates: int = 6,
+        ransac_threshold: float = 5.0,
+        neighbours: int = 2,
+        flann_above: int = 60_000,
+        hash_photos_only: bool = True,
+    ) -> None:
+        self.hash_radius = hash_radius
+        self.dhash_radius = dhash_radius
+        self.min_inliers = min_inliers
+        self.logo_min_inliers = logo_min_inliers if logo_min_inliers is not None else min_inliers
+        self.max_descriptor_distance = max_descriptor_distance
+        self.max_candidates = max_candidates
+        self.ransac_threshold = ransac_threshold
+        self.neighbours = neighbours
+        self.flann_above = flann_above
+        self.hash_photos_only = hash_photos_only
+        self._hashes = HammingIndex(radius=hash_radius)
+        self._refs: dict[object, _Reference] = {}
+        self._by_slot: dict[int, _Reference] = {}
+        self._next_slot = 0
+        # Descriptor index: an indexed "base" and a brute-force "delta" of recent additions.
+        self._base_desc = np.empty((0, 32), np.uint8)
+        self._base_slot = np.empty(0, np.int64)
+        self._base_row = np.empty(0, np.int64)
+        self._flann = None
+        self._pending: list[_Reference] = []
+        self._delta_desc = np.empty((0, 32), np.uint8)
+        self._delta_slot = np.empty(0, np.int64)
+        self._delta_row = np.empty(0, np.int64)
+        self._dead_rows = 0
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._refs
+
+    def add(self, key: object, features: ReferenceFeatures) -> None:
+        """Add (or replace) a reference; visible to the very next `match`."""
+        self.remove(key)
+        slot = self._next_slot
+        self._next_slot += 1
+        local = LocalFeatures.from_bytes(features.local) if features.local else None
+        ref = _Reference(key=key, slot=slot, features=features, local=local, hash_entries=[])
+        if features.kind == "photo" or not self.hash_photos_only:
+            entries = [((slot, i), value) for i, value in enumerate(features.hashes.get("phash", []))]
+            self._hashes.add_many((value, entry) for entry, value in entries)
+            ref.hash_entries = [entry for entry, _ in entries]
+        self._refs[key] = ref
+        self._by_slot[slot] = ref
+        if local is not None and len(local):
+            self._pending.append(ref)
+
+    def remove(self, key: object) -> bool:
+        ref = self._refs.pop(key, None)
+        if ref is None:
+            return False
+        del self._by_slot[ref.slot]
+        for entry in ref.hash_entries:
+            self._hashes.remove(entry)
+        if ref.local is not None:
+            self._dead_rows += len(ref.local)
+        return True
+
+    # -- descriptor index ------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        if self._pending:
+            descs = [self._delta_desc] + [r.local.descriptors for r in self._pending]
+            slots = [self._delta_slot] + [np.full(len(r.local), r.slot, np.int64) for r in self._pending]
+            rows = [self._delta_row] + [np.arange(len(r.local), dtype=np.int64) for r in self._pending]
+            self._delta_desc = np.concatenate(descs)
+            self._delta_slot = np.concatenate(slots)
+            self._delta_row = np.concatenate(rows)
+            self._pending = []
+        base = len(self._base_desc)
+        if len(self._delta_desc) > max(5_000, base // 4) or self._dead_rows > max(5_000, base // 4):
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        refs = [r for r in self._refs.values() if r.local is not None and len(r.local)]
+        if refs:
+            self._base_desc = np.concatenate([r.local.descriptors for r in refs])
+            self._base_slot = np.concatenate([np.full(len(r.local), r.slot, np.int64) for r in refs])
+            self._base_row = np.concatenate([np.arange(len(r.local), dtype=np.int64) for r in refs])
+        else:
+            self._base_desc = np.empty((0, 32), np.uint8)
+            self._base_slot = self._base_row = np.empty(0, np.int64)
+        self._flann = None
+        if len(self._base_desc) > self.flann_above:
+            params = {"algorithm": 6, "table_number": 8, "key_size": 20, "multi_probe_level": 1}
+            self._flann = cv2.flann_Index(self._base_desc, params)
+        self._delta_desc = np.empty((0, 32), np.uint8)
+        self._delta_slot = self._delta_row = np.empty(0, np.int64)
+        self._dead_rows = 0
+
+    def _knn(self, query: np.ndarray, desc: np.ndarray, flann=None) -> tuple[np.ndarray, np.ndarray]:
+        k = min(self.neighbours, len(desc))
+        if flann is not None:
+            idx, dist = flann.knnSearch(query, k, params={"checks": 32})
+            return idx.astype(np.int64), dist.astype(np.int64)
+        dist, idx = cv2.batchDistance(query, desc, -1, normType=cv2.NORM_HAMMING, K=k, update=0, crosscheck=False)
+        return idx.astype(np.int64), dist.astype(np.int64)
+
+    def _tentative(self, query: LocalFeatures) -> dict[tuple[int, int], np.ndarray]:
+        """(slot, variant) -> array of (query keypoint, reference keypoint, distance) rows.
+
+        Only descriptor hits within `max_descriptor_distance`; per candidate, each query keypoint
+        and each reference keypoint is used once (its closest pairing), so a blob of keypoints
+        at one spot cannot fake many inliers.
+        """
+        self._refresh()
+        qis, slots, rows, dists = [], [], [], []
+        for desc, slot_of, row_of, flann in (
+            (self._base_desc, self._base_slot, self._base_row, self._flann),
+            (self._delta_desc, self._delta_slot, self._delta_row, None),
+        ):
+            if not len(desc):
+                continue
+            idx, dist = self._knn(query.descriptors, desc, flann)
+            qi = np.repeat(np.arange(len(query.descriptors)), idx.shape[1])
+            idx, dist = idx.ravel(), dist.ravel()
+            keep = (idx >= 0) & (idx < len(desc)) & (dist <= self.max_descriptor_distance)
+            qis.append(qi[keep])
+            slots.append(slot_of[idx[keep]])
+            rows.append(row_of[idx[keep]])
+            dists.append(dist[keep])
+        if not qis:
+            return {}
+        qi, slot, row, dist = (np.concatenate(a) for a in (qis, slots, rows, dists))
+        order = np.argsort(dist, kind="stable")
+        qi, slot, row, dist = qi[order], slot[order], row[order], dist[order]
+        found: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+        used: set[tuple[int, int, int]] = set()  # (slot, side, keypoint): side 0 query, 1 reference
+        for q, s, r, d in zip(qi.tolist(), slot.tolist(), row.tolist(), dist.tolist(), strict=True):
+            ref = self._by_slot.get(s)
+            if ref is None or (s, 0, q) in used or (s, 1, r) in used:
+                continue
+            used.add((s, 0, q))
+            used.add((s, 1, r))
+            found.setdefault((s, int(ref.local.variants[r])), []).append((q, r, d))
+        return {k: np.array(v, dtype=np.int64) for k, v in found.items()}
+
+    # -- matching --------------------------------------------------------------------------
+
+    def _hash_matches(self, query: QueryFeatures) -> dict[object, ImageMatch]:
+        best: dict[object, ImageMatch] = {}
+        for (slot, vi), distance in self._hashes.search(query.phash):
+            ref = self._by_slot.get(slot)
+            if ref is None:
+                continue
+            dhashes = ref.features.hashes.get("dhash", [])
+            if vi < len(dhashes) and (dhashes[vi] ^ query.dhash).bit_count() > self.dhash_radius:
+                continue
+            if ref.key in best and best[ref.key].hash_distance <= distance:
+                continue
+            x0, y0, x1, y1 = query.box or (0, 0, query.width, query.height)
+            best[ref.key] = ImageMatch(
+                key=ref.key,
+                signal="hash",
+                score=round(1.0 - distance / (2.0 * (self.hash_radius + 1)), 4),
+                hash_distance=distance,
+                variant=ref.features.variants[vi] if vi < len(ref.features.variants) else None,
+                inliers=0,
+                region=[(x0, y0), (x1, y0), (x1, y1), (x0, y1)],
+                keypoints=[],
+            )
+        return best
+
+    def _local_matches(self, query: QueryFeatures, skip: set[object]) -> dict[object, ImageMatch]:
+        qlocal = LocalFeatures.from_bytes(query.local)
+        if not len(qlocal) or not self._refs:
+            return {}
+        tentative = self._tentative(qlocal)
+        ranked = []
+        for (slot, variant), pairs in tentative.items():
+            ref = self._by_slot[slot]
+            if ref.key in skip:
+                continue
+            needed = self.logo_min_inliers if ref.features.kind == "logo" else self.min_inliers
+            votes = len(pairs)
+            if votes >= needed:
+                ranked.append((votes, slot, variant))
+        ranked.sort(reverse=True)
+        best: dict[object, ImageMatch] = {}
+        for _votes, slot, variant in ranked[: self.max_candidates]:
+            ref = self._by_slot[slot]
+            pairs = tentative[(slot, variant)]
+            src = ref.local.points[pairs[:, 1]]
+            dst = qlocal.points[pairs[:, 0]]
+            needed = self.logo_min_inliers if ref.features.kind == "logo" else self.min_inliers
+            result = verify(
+                src,
+                dst,
+                box=ref.local.box,
+                query_size=qlocal.size,
+                reflecting=variant in REFLECTING,
+                min_inliers=needed,
+                ransac_threshold=self.ransac_threshold,
+            )
+            if result is None:
+                continue
+            score = round(1.0 - 0.5 ** (result.count / needed), 4)
+            if ref.key in best and best[ref.key].score >= score:
+                continue
+            region = qlocal.to_original(result.quad.astype(np.float32))
+            ref_pts = ref.local.to_original(src[result.inliers])
+            q_pts = qlocal.to_original(dst[result.inliers])
+            step = max(1, len(ref_pts) // 40)
+            keypoints = [
+                (round(float(a), 1), round(float(b), 1), round(float(c), 1), round(float(d), 1))
+                for (a, b), (c, d) in zip(ref_pts[::step][:40], q_pts[::step][:40], strict=True)
+            ]
+            best[ref.key] = ImageMatch(
+                key=ref.key,
+                signal="local",
+                score=score,
+                hash_distance=None,
+                variant=VARIANT_NAMES.get(variant),
+                inliers=result.count,
+                region=[(round(float(x), 1), round(float(y), 1)) for x, y in region],
+                keypoints=keypoints,
+            )
+        return self._suppress_overlaps(best)
+
+    @staticmethod
+    def _suppress_overlaps(found: dict[object, ImageMatch]) -> dict[object, ImageMatch]:
+        """One spot of a picture shows one thing: of local matches whose regions overlap (IoU of
+        their boxes > 0.3), keep the best and drop those with less than 60 % of its inliers."""
+        kept: dict[object, ImageMatch] = {}
+        for match in sorted(found.values(), key=lambda m: -m.inliers):
+            box = _bounds(match.region)
+            if any(
+                _iou(box, _bounds(other.region)) > 0.3 and match.inliers < 0.6 * other.inliers
+                for other in kept.values()
+            ):
+                continue
+            kept[match.key] = match
+        return kept
+
+    def match(self, query: QueryFeatures) -> list[ImageMatch]:
+        """At most one match (the best) per reference, best first; [] when nothing passes."""
+        found = self._hash_matches(query)
+        if query.local:
+            found.update(self._local_matches(query, skip=set(found)))
+        return sorted(found.values(), key=lambda m: (-m.score, str(m.key)))

@@ -1,0 +1,91 @@
+import io
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.images import decode_gray, decode_reduced, dhash_int, hash_pair, image_features, phash_int, trim_box
+from tests.engine import imagegen as gen
+
+
+def test_image_features_unchanged_format():
+    features = image_features(gen.encode(gen.photo(1)))
+    assert (features.width, features.height) == (1000, 750)
+    assert len(features.phash) == 16
+    assert len(features.dhash) == 16
+    assert features.as_dict()["phash"] == features.phash
+
+
+def test_phash_int_agrees_with_imagehash_on_the_same_pixels():
+    import imagehash
+
+    gray = np.asarray(gen.photo(3).convert("L").resize((32, 32), Image.Resampling.BOX))
+    ours = phash_int(gray)
+    theirs = int(str(imagehash.phash(Image.fromarray(gray))), 16)
+    assert bin(ours ^ theirs).count("1") <= 4
+
+
+def test_hashes_are_stable_under_jpeg_and_far_apart_for_different_photos():
+    a, _ = decode_gray(gen.encode(gen.photo(4), quality=95))
+    b, _ = decode_gray(gen.encode(gen.photo(4), quality=30))
+    c, _ = decode_gray(gen.encode(gen.photo(5), quality=95))
+    (pa, da), (pb, db), (pc, dc) = hash_pair(a), hash_pair(b), hash_pair(c)
+    assert bin(pa ^ pb).count("1") <= 6
+    assert bin(da ^ db).count("1") <= 8
+    assert bin(pa ^ pc).count("1") > 16
+    assert bin(da ^ dc).count("1") > 12
+    assert dhash_int(a) == da
+
+
+def test_decode_gray_is_reduced_and_reports_the_original_size():
+    gray, size = decode_gray(gen.encode(gen.photo(1, (2400, 1600))), 640, draft_side=480)
+    assert size == (2400, 1600)
+    assert max(gray.shape) <= 640
+    assert gray.dtype == np.uint8
+
+
+def test_transparent_pixels_become_white():
+    gray, _ = decode_gray(gen.encode(gen.logo(1), "PNG"))
+    assert gray[0, 0] == 255
+
+
+def test_trim_box_finds_an_added_border():
+    photo = gen.photo(2, (600, 400))
+    framed = Image.new("RGB", (780, 520), (255, 255, 255))
+    framed.paste(photo, (90, 60))
+    gray = np.asarray(framed.convert("L"))
+    x0, y0, x1, y1 = trim_box(gray)
+    assert abs(x0 - 90) <= 3
+    assert abs(y0 - 60) <= 3
+    assert abs(x1 - 690) <= 3
+    assert abs(y1 - 460) <= 3
+    plain = np.asarray(photo.convert("L"))
+    assert trim_box(plain) == (0, 0, 600, 400)
+
+
+@pytest.mark.parametrize("data", [b"", b"\xff\xd8\xff garbage", gen.encode(gen.photo(1))[:1500]])
+def test_corrupt_data_raises(data):
+    with pytest.raises((ValueError, OSError)):
+        decode_gray(data)
+    with pytest.raises((ValueError, OSError)):
+        decode_reduced(data)
+
+
+def test_decompression_bomb_is_refused(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)
+    data = gen.encode(Image.new("RGB", (1000, 1000), (10, 20, 30)), "PNG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises((Image.DecompressionBombError, Image.DecompressionBombWarning)):
+            decode_gray(data)
+
+
+def test_png_with_palette_and_grayscale_modes_decode():
+    for mode in ("P", "L", "LA", "RGBA", "I;16"):
+        image = gen.photo(1, (300, 200)).convert(mode) if mode != "I;16" else Image.new("I;16", (300, 200), 1000)
+        out = io.BytesIO()
+        image.save(out, "PNG")
+        gray, size = decode_gray(out.getvalue())
+        assert size == (300, 200)
+        assert gray.ndim == 2

@@ -1,0 +1,152 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.matcher import ImageMatch, Matcher, QueryFeatures, ReferenceFeatures, query_features, reference_features
+from tests.engine import imagegen as gen
+
+
+def plain_background(width: int = 1000, height: int = 750) -> Image.Image:
+    ramp = np.linspace(110, 215, width, dtype=np.float32)[None, :, None]
+    noise = np.random.default_rng(0).normal(0, 3, (height, width, 1))
+    return Image.fromarray(np.repeat(ramp + noise, 3, axis=2).clip(0, 255).astype(np.uint8))
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    m = Matcher()
+    for i in range(4):
+        m.add(f"photo{i}", reference_features(gen.encode(gen.photo(i)), kind="photo"))
+    for i in range(3):
+        m.add(f"logo{i}", reference_features(gen.encode(gen.logo(i), "PNG"), kind="logo"))
+    return m
+
+
+def best(matches: list[ImageMatch]) -> ImageMatch:
+    assert matches, "expected a match"
+    return matches[0]
+
+
+def test_reference_features_round_trip_json():
+    features = reference_features(gen.encode(gen.photo(1)), kind="photo")
+    assert features.kind == "photo"
+    assert (features.width, features.height) == (1000, 750)
+    assert len(features.variants) == len(features.hashes["phash"]) == len(features.hashes["dhash"]) >= 8
+    assert {"identity", "mirror", "rot90"} <= set(features.variants)
+    data = json.loads(json.dumps(features.to_json()))
+    assert ReferenceFeatures.from_json(data) == features
+    logo = reference_features(gen.encode(gen.logo(1), "PNG"), kind="logo")
+    assert logo.kind == "logo"
+    assert logo.local
+    with pytest.raises(ValueError, match="kind"):
+        reference_features(gen.encode(gen.logo(1), "PNG"), kind="video")
+
+
+def test_query_features_round_trip_json():
+    query = query_features(gen.encode(gen.photo(1)))
+    assert (query.width, query.height) == (1000, 750)
+    assert query.local
+    assert QueryFeatures.from_json(json.loads(json.dumps(query.to_json()))) == query
+    light = query_features(gen.encode(gen.photo(1)), local=False)
+    assert (light.local == b"" and light.phash == query.phash) or bin(light.phash ^ query.phash).count("1") <= 6
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda im: im,
+        lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+        lambda im: im.resize((400, 300)),
+        lambda im: im.convert("L").convert("RGB"),
+        lambda im: im.rotate(90, expand=True),
+        lambda im: im.crop((150, 110, 850, 635)),  # centre crop 70 %
+        lambda im: im.crop((0, 0, 600, 450)),  # off-centre crop 60 %
+        lambda im: im.rotate(8, resample=Image.Resampling.BICUBIC),
+    ],
+    ids=["same", "mirror", "downscale", "grayscale", "rot90", "crop70", "crop60", "rotate8"],
+)
+def test_near_duplicate_photo_matches_its_reference(matcher, transform):
+    query = query_features(gen.encode(transform(gen.photo(2)), quality=40))
+    match = best(matcher.match(query))
+    assert match.key == "photo2"
+    assert 0.0 < match.score <= 1.0
+    assert json.loads(json.dumps(match.as_dict()))["key"] == "photo2"
+
+
+def test_collage_is_found_by_local_features(matcher):
+    scene = gen.photo(50, (1200, 900))
+    scene.paste(gen.photo(3).resize((600, 450)), (500, 350))
+    match = best(matcher.match(query_features(gen.encode(scene))))
+    assert match.key == "photo3"
+    assert match.signal == "local"
+    assert match.inliers >= 12
+    xs = [x for x, _ in match.region]
+    ys = [y for _, y in match.region]
+    assert abs(min(xs) - 500) < 30
+    assert abs(max(xs) - 1100) < 30
+    assert abs(min(ys) - 350) < 30
+    assert abs(max(ys) - 800) < 30
+    assert match.keypoints
+    assert all(len(pair) == 4 for pair in match.keypoints)
+
+
+def test_logo_in_photo_is_found_with_its_region(matcher):
+    scene, corners = gen.paste_logo(
+        plain_background(), gen.logo(1), width_frac=0.15, angle=10, centre=(600, 300), colour=(200, 30, 30)
+    )
+    matches = matcher.match(query_features(gen.encode(scene, quality=75)))
+    match = best(matches)
+    assert match.key == "logo1"
+    assert match.signal == "local"
+    assert [m.key for m in matches] == ["logo1"]
+    for (x, y), (ex, ey) in zip(match.region, corners, strict=True):
+        assert abs(x - ex) < 25
+        assert abs(y - ey) < 25
+
+
+def test_light_logo_on_dark_ground_is_found(matcher):
+    dark = Image.fromarray((255 - np.asarray(plain_background())).astype(np.uint8))
+    scene, _ = gen.paste_logo(dark, gen.logo(2), width_frac=0.25, angle=-12, centre=(400, 400), colour=(250, 250, 250))
+    assert best(matcher.match(query_features(gen.encode(scene)))).key == "logo2"
+
+
+def test_unrelated_photos_match_nothing(matcher):
+    for seed in (100, 101, 102):
+        assert matcher.match(query_features(gen.encode(gen.photo(seed)))) == []
+    assert matcher.match(query_features(gen.encode(plain_background()))) == []
+
+
+def test_add_replace_remove_are_visible_at_once():
+    m = Matcher()
+    query = query_features(gen.encode(gen.photo(7)))
+    assert m.match(query) == []
+    assert len(m) == 0
+    m.add("a", reference_features(gen.encode(gen.photo(7)), kind="photo"))
+    assert [x.key for x in m.match(query)] == ["a"]
+    m.add("a", reference_features(gen.encode(gen.photo(8)), kind="photo"))  # replaced
+    assert m.match(query) == []
+    assert len(m) == 1
+    m.add("b", reference_features(gen.encode(gen.photo(7)), kind="photo"))
+    assert [x.key for x in m.match(query)] == ["b"]
+    assert m.remove("b")
+    assert not m.remove("b")
+    assert m.match(query) == []
+    assert len(m) == 1
+
+
+def test_hash_only_query_still_matches_exact_copies(matcher):
+    query = query_features(gen.encode(gen.photo(1), quality=50), local=False)
+    match = best(matcher.match(query))
+    assert match.key == "photo1"
+    assert match.signal == "hash"
+    assert match.hash_distance is not None
+
+
+@pytest.mark.parametrize("data", [b"", b"not an image", gen.encode(gen.photo(1))[:2000]])
+def test_unreadable_images_raise(data):
+    with pytest.raises((ValueError, OSError)):
+        query_features(data)
+    with pytest.raises((ValueError, OSError)):
+        reference_features(data, kind="photo")
