@@ -15,7 +15,7 @@ from core.roles import is_platform_staff, is_platform_system
 from engine.hamming import distance
 from engine.images import image_features
 from engine.normalize import query_keys
-from listings.models import Listing, ListingImage, SavedSearch, Seller
+from listings.models import Detection, Listing, ListingImage, SavedSearch, Seller
 
 SORTS = {
     "relevance": ("-relevance", "-first_seen_at", "-id"),
@@ -225,3 +225,45 @@ def image_search(
         for listing_id, (image_id, d_p, d_d) in ranked
         if listing_id in listings
     ]
+
+
+# --- Detections: what the workers found, as the brands (and platform staff) read it -------------
+
+
+def can_see_detections(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Brand members read their brands' detections; platform staff read every brand's."""
+    return bool(user.is_authenticated and (is_platform_staff(user) or brand_roles(user)))
+
+
+def detection_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Detection]:
+    """The detections `user` may read (tenancy through `for_user`), strongest first."""
+    if not can_see_detections(user):
+        return Detection.objects.none()
+    return Detection.objects.for_user(user).select_related(
+        "brand", "listing", "listing__seller", "asset", "state_changed_by"
+    )
+
+
+def detection_counts(*, detections: QuerySet[Detection]) -> dict[str, int]:
+    """{state: count} over `detections` (every state present, zeros included)."""
+    counts = dict.fromkeys(Detection.State.values, 0)
+    for row in detections.order_by().values("state").annotate(n=Count("id")):
+        counts[row["state"]] = row["n"]
+    return counts
+
+
+def listing_risks(*, user: AbstractBaseUser | AnonymousUser, listing_ids: list[int]) -> dict[int, float]:
+    """{listing_id: highest open detection score}, counting only the detections `user` may read."""
+    from django.db.models import Max  # (kept out of the module's shared import block)
+
+    if not listing_ids or not can_see_detections(user):
+        return {}
+    rows = (
+        Detection.objects.for_user(user)
+        .open()
+        .filter(listing_id__in=listing_ids)
+        .order_by()
+        .values("listing_id")
+        .annotate(top=Max("score"))
+    )
+    return {row["listing_id"]: row["top"] for row in rows}

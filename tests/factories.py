@@ -146,3 +146,104 @@ def pdf_file(
     name: str = "certificate.pdf", text: str = "Registration certificate", *, padding: int = 0
 ) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, pdf_bytes(text, padding=padding), content_type="application/pdf")
+
+
+# --- Catalogue and detections (listings) ----------------------------------------------------
+
+from django.db.models import Max  # noqa: E402
+
+from engine.normalize import text_key  # noqa: E402
+from listings.models import Detection, Listing, Seller  # noqa: E402
+
+
+class SellerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Seller
+        django_get_or_create = ("marketplace", "external_id")
+
+    marketplace = "shopmart"
+    external_id = factory.Sequence(lambda n: f"S{n}")
+    name = factory.Sequence(lambda n: f"Seller {n}")
+    country = "CN"
+
+
+class ListingFactory(factory.django.DjangoModelFactory):
+    """A listing as ingestion would store it (search keys computed); `needs_matching` off."""
+
+    class Meta:
+        model = Listing
+
+    marketplace = "shopmart"
+    external_id = factory.Sequence(lambda n: f"L{n}")
+    seller = factory.SubFactory(SellerFactory)
+    title = factory.Sequence(lambda n: f"Leather bag {n}")
+    description = "Genuine leather, fast shipping."
+    price = "49.90"
+    currency = "EUR"
+    category = "Bags"
+    url = factory.LazyAttribute(lambda item: f"https://shopmart.example/item/{item.external_id}")
+    first_seen_at = factory.LazyFunction(timezone.now)
+    last_seen_at = factory.LazyFunction(timezone.now)
+    changed_at = factory.LazyFunction(timezone.now)
+    content_hash = factory.Sequence(lambda n: f"{n:064x}")
+    category_key = factory.LazyAttribute(lambda item: item.category.casefold())
+    title_key = factory.LazyAttribute(lambda item: text_key(item.title))
+    search_key = factory.LazyAttribute(lambda item: text_key(item.title, item.description))
+    needs_matching = False
+
+
+def detection_evidence(detection: object) -> dict:
+    """Evidence shaped like the matcher's: the listing's snapshot, a text-only finding, thresholds."""
+    listing = detection.listing
+    return {
+        "listing": {
+            "marketplace": listing.marketplace,
+            "external_id": listing.external_id,
+            "title": listing.title,
+            "description": listing.description,
+            "price": str(listing.price) if listing.price is not None else None,
+            "currency": listing.currency,
+            "url": listing.url,
+            "seller": {"external_id": listing.seller.external_id, "name": listing.seller.name},
+            "content_hash": listing.content_hash,
+            "taken_at": timezone.now().isoformat(),
+        },
+        "reference": {"asset_id": None, "label": "Word mark", "kind": "word_mark"},
+        "image_match": None,
+        "text": {"word_marks": [], "counterfeit_terms": [], "price": None, "score": detection.score},
+        "thresholds": {"hash_radius": 10, "min_inliers": 12, "image_min_score": 0.6, "text_min_score": 0.5},
+    }
+
+
+class DetectionFactory(factory.django.DjangoModelFactory):
+    """A detection of `brand` on `listing`; `DetectionFactory(with_picture=True)` stores an evidence PNG.
+
+    The listing's `risk_score` is refreshed afterwards, as the matching service would.
+    """
+
+    class Meta:
+        model = Detection
+        skip_postgeneration_save = True
+
+    class Params:
+        with_picture = factory.Trait(
+            evidence_image=factory.django.FileField(
+                filename="evidence.png", data=factory.LazyFunction(lambda: image_bytes(seed=7))
+            )
+        )
+
+    brand = factory.SubFactory(BrandFactory)
+    listing = factory.SubFactory(ListingFactory)
+    dedupe_key = factory.LazyAttributeSequence(lambda d, n: f"{d.listing.pk}:0:{900000 + n}")
+    signals = factory.LazyFunction(lambda: ["text"])
+    score = 0.7
+    evidence = factory.LazyAttribute(detection_evidence)
+    source = Detection.Source.SCAN
+    state = Detection.State.NEW
+
+    @factory.post_generation
+    def refresh_risk(detection: Detection, create: bool, extracted: object, **kwargs: object) -> None:
+        if not create:
+            return
+        top = Detection.objects.open().filter(listing_id=detection.listing_id).aggregate(top=Max("score"))["top"]
+        Listing.objects.filter(pk=detection.listing_id).update(risk_score=top or 0.0)

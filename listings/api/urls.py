@@ -1,10 +1,16 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from listings.api.detections import DetectionViewSet, detection_evidence_view
 from listings.api.views import ListingViewSet, SavedSearchViewSet, SellerViewSet
 
 router = DefaultRouter()
 router.register("listings", ListingViewSet, basename="listing")
 router.register("sellers", SellerViewSet, basename="seller")
 router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
+router.register("detections", DetectionViewSet, basename="detection")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("detections/<int:pk>/evidence.png", detection_evidence_view, name="detection-evidence"),
+    *router.urls,
+]
