@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable
+from operator import itemgetter
 
 import numpy as np
 
@@ -171,23 +172,25 @@ class HammingIndex:
         self.add_many([(value, key)])
 
     def add_many(self, entries: Iterable[tuple[int | str, object]]) -> None:
-        values: list[int] = []
-        keys: list[object] = []
-        for value, key in entries:
-            values.append(int(value, 16) if isinstance(value, str) else int(value))
-            keys.append(key)
-        if not keys:
+        pairs = entries if isinstance(entries, list) else list(entries)
+        if not pairs:
             return
+        values = list(map(itemgetter(0), pairs))
+        keys = list(map(itemgetter(1), pairs))
+        if not set(map(type, values)) <= {int}:  # hex strings, NumPy integers
+            values = [as_int(value) for value in values]
         start, count = self._n, len(keys)
         self._reserve(start + count)
         self._hashes[start : start + count] = np.array(values, dtype=_U64)
         self._alive[start : start + count] = True
-        row_of, dead = self._row_of, []
-        for row, key in enumerate(keys, start):
-            old = row_of.get(key)
-            if old is not None:  # re-added (or twice in this call): the last one wins
-                dead.append(old)
-            row_of[key] = row
+        row_of = self._row_of
+        # Re-added keys: the last one wins (also for the same key twice in this call).
+        replaced = [row_of[key] for key in row_of.keys() & set(keys)] if row_of else []
+        before = len(row_of)
+        row_of.update(zip(keys, range(start, start + count), strict=True))
+        dead = replaced
+        if len(row_of) - before + len(replaced) != count:  # the same key more than once in this call
+            dead += [row for row, key in enumerate(keys, start) if row_of[key] != row]
         self._keys.extend(keys)
         self._n += count
         if dead:
@@ -195,6 +198,16 @@ class HammingIndex:
             self._dead_in_tables += sum(row < self._sorted_upto for row in dead)
         if self._n - self._sorted_upto > max(self._merge_every, self._table_size // 128):
             self._merge()
+
+    def merge(self) -> None:
+        """Fold the delta into the bucket tables now (add() does this by itself when it grows)."""
+        if self._n > self._sorted_upto:
+            self._merge()
+
+    def nbytes(self) -> int:
+        """Bytes held in NumPy arrays (the key list and the key -> row dict come on top)."""
+        arrays = [self._hashes, self._alive, self._table_rows, self._offsets, *self._wide_values.values()]
+        return sum(a.nbytes for a in arrays)
 
     def remove(self, key: object) -> bool:
         row = self._row_of.pop(key, None)
@@ -253,11 +266,12 @@ class HammingIndex:
         per_block, self._wide_values = [], {}
         for block in range(blocks):
             values = self._substrings(hashes, block)
-            order = np.argsort(values, kind="stable")
-            if self._direct[block]:
+            if self._direct[block]:  # bucket order does not matter: the faster unstable sort
+                order = np.argsort(values.astype(np.uint32))
                 counts = np.bincount(values, minlength=2 ** self._widths[block])
                 per_block.append((rows[order], np.concatenate([[0], np.cumsum(counts)])))
             else:
+                order = np.argsort(values)
                 self._wide_values[block] = values[order]
                 per_block.append((rows[order], None))
         self._set_tables(per_block, len(rows))
