@@ -209,7 +209,7 @@ def verify(
     if len(ref_points) < max(min_inliers, 4):
         return None
     homography, mask = cv2.findHomography(
-        ref_points, query_points, cv2.RANSAC, ransac_threshold, maxIters=500, confidence=0.995
+        ref_points, query_points, cv2.RANSAC, ransac_threshold, maxIters=300, confidence=0.995
     )
     if homography is None or mask is None:
         return None
