@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from brands.downloads import private_file_response
@@ -126,14 +127,14 @@ def _explanations(evidence: dict[str, Any]) -> list[str]:
     lines = []
     match = evidence.get("image_match") or {}
     if match:
-        if match.get("hash_distance") is not None:
+        if match.get("hash_distance") is not None and match.get("signal") != "local":
             variant = match.get("variant") or "as uploaded"
             lines.append(
                 f"The listing's image differs from the reference in {match['hash_distance']} of 64 bits of its "
                 f"perceptual hash; {thresholds.get('hash_radius', '?')} or fewer count as the same picture "
                 f"(reference compared {variant})."
             )
-        if match.get("inliers") is not None:
+        if match.get("inliers"):  # hash matches carry 0: no geometric check was needed
             lines.append(
                 f"{match['inliers']} distinctive points of the listing's image line up with the reference under "
                 f"one geometric transformation; at least {thresholds.get('min_inliers', '?')} are needed."
@@ -151,9 +152,11 @@ def _explanations(evidence: dict[str, Any]) -> list[str]:
         )
     price = text.get("price") or {}
     if price.get("ratio") is not None:
+        top = price.get("reference_max")
+        span = f"{price.get('reference_min')}–{top}" if top is not None else f"from {price.get('reference_min')}"
         lines.append(
             f"Price {price.get('price')} {price.get('currency') or ''} is {float(price['ratio']):.0%} of the lowest "
-            f"authentic price ({price.get('reference_min')}–{price.get('reference_max')})."
+            f"authentic price (authentic range {span})."
         )
     return lines
 
@@ -202,6 +205,7 @@ def detection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         description_segments=_highlight(snapshot.get("description") or "", "description", marks, terms),
         changes=_changes(snapshot, detection.listing),
         explanations=_explanations(evidence),
+        taken_at=parse_datetime(snapshot.get("taken_at") or "") if isinstance(snapshot.get("taken_at"), str) else None,
         list_url=f"{reverse('listings:detections')}?{urlencode({'brand': detection.brand_id})}",
     )
     return render(request, "listings/detection_detail.html", context)

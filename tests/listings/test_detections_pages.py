@@ -44,7 +44,7 @@ def _rich_evidence(detection: Detection) -> dict[str, Any]:
     evidence = detection_evidence(detection)
     title, description = TITLE, DESCRIPTION
     evidence["image_match"] = {
-        "key": 7, "signal": "hash", "score": 0.91, "hash_distance": 4, "variant": "mirrored", "inliers": None,
+        "key": 7, "signal": "hash", "score": 0.91, "hash_distance": 4, "variant": "mirrored", "inliers": 0,
         "region": [[1, 2], [60, 2], [60, 40], [1, 40]], "keypoints": [],
     }  # fmt: skip
     evidence["text"] = {
@@ -191,6 +191,7 @@ def test_detail_explains_the_evidence_with_escaped_highlights(cast: Cast, world:
     assert "10 or fewer" in explanation
     assert "mirrored" in explanation
     assert "6% of the lowest authentic price" in explanation
+    assert "distinctive points" not in explanation  # a hash match needed no geometric check
     assert 'data-testid="evidence-image"' in html
     assert "AURORA logo" in html
     assert 'data-testid="unchanged"' in html
@@ -210,6 +211,27 @@ def test_detail_shows_the_listing_then_and_now(cast: Cast, world: dict, client: 
     assert "19.00 EUR" in changes
     assert "250.00 EUR" in changes
     assert "Seller" not in changes
+
+
+def test_a_local_feature_match_is_explained_in_keypoints(cast: Cast, client: Any) -> None:
+    detection = DetectionFactory(brand=cast.brand_a, signals=["image:local"])
+    detection.evidence["image_match"] = {
+        "key": 1, "signal": "local", "score": 0.8, "hash_distance": None, "variant": "identity", "inliers": 37,
+        "region": [[1, 1], [9, 1], [9, 9], [1, 9]], "keypoints": [],
+    }  # fmt: skip
+    detection.evidence["text"]["price"] = {
+        "price": "20.00", "currency": "EUR", "reference_min": "100.00", "reference_max": None, "ratio": 0.2,
+        "score": 0.5,
+    }  # fmt: skip
+    detection.save(update_fields=["evidence"])
+
+    html = _html(_get(client, cast.viewer_a, reverse("listings:detection-detail", args=[detection.pk])))
+
+    explanation = html.split('data-testid="explanation"', 1)[1].split("</div>", 1)[0]
+    assert "37 distinctive points" in explanation
+    assert "at least 12 are needed" in explanation
+    assert "bits" not in explanation
+    assert "(authentic range from 100.00)" in explanation
 
 
 def test_a_text_only_detection_has_no_picture(cast: Cast, client: Any) -> None:
@@ -376,3 +398,38 @@ def test_the_nav_marks_detections_active_not_listings(cast: Cast, world: dict, c
 
     assert re.search(r'class="nav-link active" aria-current="page" href="/listings/detections/"', html)
     assert not re.search(r'class="nav-link active"[^>]*href="/listings/"', html)
+
+
+# --- With the real pipeline's evidence ---------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_detection_from_the_pipeline_explains_itself(cast: Cast, client: Any) -> None:
+    """Word mark, counterfeit terms and price found by the matching workers, as the page shows them."""
+    from decimal import Decimal
+
+    from brands import services as brand_services
+    from listings.services import listings_ingest
+    from tests.factories import IPRightFactory
+    from tests.listings.kit import listing_item
+
+    right = IPRightFactory(brand=cast.brand_a, verified=True, kind="trademark_word", word_mark="AURORA")
+    brand_services.asset_create(
+        actor=cast.manager_a, brand=cast.brand_a, right=right, kind="word_mark", label="Name", words=["AURORA"]
+    )
+    brand_services.asset_create(
+        actor=cast.manager_a, brand=cast.brand_a, right=right, kind="price_range", label="Luna",
+        price_min=Decimal("450"), price_max=Decimal("1200"), currency="EUR",
+    )  # fmt: skip
+    listings_ingest(items=[listing_item("P1", title="<i>Aur0ra</i> Luna bag replica", price="39")])
+    detection = Detection.objects.get(listing__external_id="P1", brand=cast.brand_a)
+    client.force_login(cast.viewer_a)
+
+    html = _html(client.get(reverse("listings:detection-detail", args=[detection.pk])))
+
+    title = html.split('data-testid="snapshot-title"', 1)[1].split("</p>", 1)[0]
+    assert re.search(r"&lt;i&gt;<mark [^>]*>Aur0ra</mark>&lt;/i&gt;", title)
+    assert re.search(r"<mark [^>]*>replica</mark>", title)
+    assert "<code>aurora</code>" in html
+    assert "of the lowest authentic price" in html
+    assert "a detection on text alone needs at least" in html
