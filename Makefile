@@ -5,7 +5,7 @@ PORT ?= 8000
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format check worker beat bench-search clean help
+.PHONY: run test lint format check worker beat bench-search bench-matching bench-pipeline bench-hamming clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -52,6 +52,20 @@ beat: $(STAMP)
 # Catalogue benchmark on PostgreSQL (its own database ippc_bench): ingest throughput and search latency.
 bench-search: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) bench/search_bench.py $(BENCH_ARGS)
+
+# Matching engine on a labelled dataset built from installable material (simple-icons, scikit-image,
+# scikit-learn, Debian wallpapers): recall at fixed precision per transform, speed, vs naive baselines.
+bench-matching: $(STAMP)
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) bench/matching_bench.py $(BENCH_ARGS)
+
+# End to end: listings/s through PostgreSQL + Redis + real Celery workers, every signal on.
+bench-pipeline: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) bench/pipeline_bench.py $(BENCH_ARGS)
+
+# The exact Hamming index against a NumPy brute-force scan, 1M and 10M hashes.
+bench-hamming: $(STAMP)
+	$(PY) bench/hamming_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

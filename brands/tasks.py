@@ -60,6 +60,7 @@ def asset_process(asset_id: int, job_id: int, change: str) -> None:
     from brands.services import job_fail, job_finish, job_progress, job_start
     from brands.signals import reference_asset_changed
     from engine.images import image_features
+    from engine.matcher import reference_features
     from engine.text import compact, fold
 
     asset = ReferenceAsset.objects.filter(pk=asset_id).first()
@@ -71,7 +72,10 @@ def asset_process(asset_id: int, job_id: int, change: str) -> None:
     try:
         if asset.kind in ReferenceAsset.IMAGE_KINDS:
             with asset.image.open("rb") as handle:
-                features = image_features(handle.read()).as_dict()
+                data = handle.read()
+            kind = "logo" if asset.kind == ReferenceAsset.Kind.LOGO else "photo"
+            # Shown to people (size, hashes) and, under "engine", what every worker indexes.
+            features = {**image_features(data).as_dict(), "engine": reference_features(data, kind=kind).to_json()}
         elif asset.kind == ReferenceAsset.Kind.WORD_MARK:
             features = {
                 "folded": sorted({fold(w) for w in asset.words}),

@@ -14,7 +14,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from ippc.env import env_bool, env_int, env_list, env_str
+from ippc.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -188,6 +188,23 @@ IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 50_000_000)
 IMAGE_FETCH_ALLOWED_NETWORKS = env_list("IMAGE_FETCH_ALLOWED_NETWORKS")
 IMAGE_FETCH_TIMEOUT = env_int("IMAGE_FETCH_TIMEOUT", 10)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Matching (thresholds set from bench/matching_bench.py at a fixed precision) ------------
+
+# Perceptual hashes within this Hamming distance (of 64 bits) of a reference are candidates.
+MATCH_HASH_RADIUS = env_int("MATCH_HASH_RADIUS", 10)
+# Local features (logos, cropped or pasted photos): RANSAC inliers needed to accept a match.
+MATCH_MIN_INLIERS = env_int("MATCH_MIN_INLIERS", 12)
+# An image match below this score is not reported. Text alone needs MATCH_TEXT_MIN_SCORE: a word
+# mark by itself scores 0.5 (resellers name brands too), so it takes a counterfeit term or a
+# price far below the brand's range as well.
+MATCH_IMAGE_MIN_SCORE = env_float("MATCH_IMAGE_MIN_SCORE", 0.5)
+MATCH_TEXT_MIN_SCORE = env_float("MATCH_TEXT_MIN_SCORE", 0.6)
+# How often a worker checks PostgreSQL for new or removed references (seconds): a new
+# reference is matchable within this long without any rebuild.
+MATCH_INDEX_REFRESH_SECONDS = env_float("MATCH_INDEX_REFRESH_SECONDS", 1.0)
+MATCH_BATCH_SIZE = env_int("MATCH_BATCH_SIZE", 25)  # listings per matching task
+MATCH_BACKSCAN_CHUNK = env_int("MATCH_BACKSCAN_CHUNK", 200)  # stored images per back-scan task
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 
 # --- Brand protection policy -------------------------------------------------------
@@ -341,6 +358,9 @@ CELERY_TASK_ROUTES = {
     "listings.listing_image_fetch": {"queue": "ingest"},
     "listings.saved_searches_run": {"queue": "maintenance"},
     "listings.saved_search_notify": {"queue": "notify"},
+    "listings.listings_match": {"queue": "match"},
+    "listings.asset_backscan": {"queue": "match"},
+    "listings.detections_notify": {"queue": "notify"},
     "core.worker_heartbeat": {"queue": "maintenance"},  # beat sends one to every queue explicitly
 }
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 60)

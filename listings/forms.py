@@ -10,6 +10,7 @@ SORT_LABELS = {
     "oldest": "Oldest",
     "price_asc": "Price, low to high",
     "price_desc": "Price, high to low",
+    "risk": "Risk (detections)",
 }
 
 
@@ -22,4 +23,5 @@ class ListingSearchForm(BootstrapFormMixin, forms.Form):
     price_max = forms.DecimalField(required=False, min_value=0, decimal_places=2, label="to")
     seen_since = forms.DateField(required=False, widget=DateInput, label="First seen from")
     seen_until = forms.DateField(required=False, widget=DateInput, label="to")
+    has_detections = forms.BooleanField(required=False, label="With detections for my brands")
     sort = forms.ChoiceField(required=False, choices=[(k, SORT_LABELS[k]) for k in SORTS], initial="relevance")

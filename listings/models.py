@@ -57,6 +57,7 @@ class Listing(models.Model):
     title_key = models.TextField(blank=True)
     search_key = models.TextField(blank=True)
     needs_matching = models.BooleanField(default=True, db_index=True)
+    risk_score = models.FloatField(default=0, db_index=True, help_text="Highest score of its open detections")
     changed_at = models.DateTimeField(help_text="Last time its text or images changed")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -83,6 +84,11 @@ class ListingImage(models.Model):
         STORED = "stored", "Stored"
         FAILED = "failed", "Failed"
 
+    class MatchStatus(models.TextChoices):
+        PENDING = "pending", "Waiting to be matched"
+        DONE = "done", "Matched"
+        FAILED = "failed", "Matching failed"
+
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="images")
     position = models.PositiveSmallIntegerField(default=0)
     source_url = models.URLField(max_length=2000, blank=True)
@@ -96,6 +102,11 @@ class ListingImage(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    match_status = models.CharField(
+        max_length=16, choices=MatchStatus.choices, default=MatchStatus.PENDING, db_index=True
+    )
+    match_error = models.TextField(blank=True)
+    matched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -130,3 +141,63 @@ class SavedSearch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.brand})"
+
+
+class DetectionQuerySet(BrandScopedQuerySet):
+    def open(self) -> DetectionQuerySet:
+        return self.exclude(state=Detection.State.DISMISSED)
+
+
+class Detection(models.Model):
+    """A listing the workers think infringes a brand: which asset, which signals, how sure, and why.
+
+    One row per (listing, image, asset): re-running the pipeline updates it instead of adding
+    another (`dedupe_key`). The evidence (signals, distances, thresholds, matched words with their
+    normalisation, a rendered picture, a snapshot of the listing) is stored with it, so it
+    survives the listing changing or disappearing.
+    """
+
+    class State(models.TextChoices):
+        NEW = "new", "New"
+        DISMISSED = "dismissed", "Dismissed"
+        REPORTED = "reported", "Reported"
+
+    class Source(models.TextChoices):
+        SCAN = "scan", "Scan of a new or changed listing"
+        BACKSCAN = "backscan", "Back-scan for a new reference"
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="detections")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="detections")
+    image = models.ForeignKey(ListingImage, null=True, blank=True, on_delete=models.SET_NULL, related_name="detections")
+    asset = models.ForeignKey(
+        "brands.ReferenceAsset", null=True, blank=True, on_delete=models.SET_NULL, related_name="detections"
+    )
+    dedupe_key = models.CharField(max_length=64, unique=True, help_text="listing:image:asset")
+    signals = models.JSONField(default=list, help_text="Names of the signals that fired, strongest first")
+    score = models.FloatField(db_index=True)
+    evidence = models.JSONField(default=dict)
+    evidence_image = models.FileField(max_length=255, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.SCAN)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.NEW, db_index=True)
+    state_reason = models.CharField(max_length=500, blank=True)
+    state_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DetectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-score", "-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["brand", "state", "-score"]),
+            models.Index(fields=["listing", "brand"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} on {self.listing_id} ({self.score:.2f})"
+
+    @staticmethod
+    def make_key(*, listing_id: int, image_id: int | None, asset_id: int | None) -> str:
+        return f"{listing_id}:{image_id or 0}:{asset_id or 0}"

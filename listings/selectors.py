@@ -7,13 +7,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from brands.tenancy import brand_roles
 from core.roles import is_platform_staff, is_platform_system
 from engine.hamming import distance
-from engine.images import image_features
 from engine.normalize import query_keys
 from listings.models import Detection, Listing, ListingImage, SavedSearch, Seller
 
@@ -23,6 +35,7 @@ SORTS = {
     "oldest": ("first_seen_at", "id"),
     "price_asc": (F("price").asc(nulls_last=True), "-id"),
     "price_desc": (F("price").desc(nulls_last=True), "-id"),
+    "risk": ("-risk", "-first_seen_at", "-id"),
 }
 
 
@@ -37,6 +50,7 @@ class ListingQuery:
     price_max: Decimal | None = None
     seen_since: dt.date | None = None
     seen_until: dt.date | None = None
+    has_detections: bool = False  # only listings with an open detection for one of my brands
     sort: str = "relevance"
 
 
@@ -45,7 +59,30 @@ def can_browse_catalogue(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_authenticated and (is_platform_staff(user) or is_platform_system(user) or brand_roles(user)))
 
 
-def _filtered(query: ListingQuery, key_field: str = "search_key") -> tuple[QuerySet[Listing], list[str]]:
+def detection_brands(user: AbstractBaseUser | AnonymousUser | None) -> list[int] | None:
+    """Whose detections a user may count: None = every brand's (platform staff), else its brands'."""
+    if user is None or is_platform_staff(user):
+        return None
+    return list(brand_roles(user))
+
+
+def _open_detections(brand_ids: list[int] | None) -> QuerySet[Detection]:
+    qs = Detection.objects.open()
+    return qs if brand_ids is None else qs.filter(brand_id__in=brand_ids)
+
+
+def _with_risk(qs: QuerySet[Listing], user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Listing]:
+    """`risk`: the listing's highest open detection score, counting only the user's brands."""
+    brand_ids = detection_brands(user)
+    if brand_ids is None:
+        return qs.annotate(risk=F("risk_score"))
+    top = _open_detections(brand_ids).filter(listing=OuterRef("pk")).order_by("-score").values("score")[:1]
+    return qs.annotate(risk=Coalesce(Subquery(top), Value(0.0), output_field=FloatField()))
+
+
+def _filtered(
+    query: ListingQuery, key_field: str = "search_key", user: AbstractBaseUser | AnonymousUser | None = None
+) -> tuple[QuerySet[Listing], list[str]]:
     """The query's filters; its words are looked for in `key_field` (title and description, or title)."""
     qs = Listing.objects.select_related("seller")
     keys = query_keys(query.q)
@@ -69,6 +106,8 @@ def _filtered(query: ListingQuery, key_field: str = "search_key") -> tuple[Query
         qs = qs.filter(first_seen_at__date__gte=query.seen_since)
     if query.seen_until:
         qs = qs.filter(first_seen_at__date__lte=query.seen_until)
+    if query.has_detections:
+        qs = qs.filter(Exists(_open_detections(detection_brands(user)).filter(listing=OuterRef("pk"))))
     return qs, keys
 
 
@@ -89,7 +128,9 @@ def listing_search(
     """
     if not skip_access and (user is None or not can_browse_catalogue(user)):
         return Listing.objects.none()
-    qs, keys = _filtered(query)
+    qs, keys = _filtered(query, user=user)
+    if query.sort == "risk":
+        qs = _with_risk(qs, user)
     if keys:
         qs = qs.annotate(
             relevance=Case(When(_in_title(keys), then=Value(1)), default=Value(0), output_field=IntegerField())
@@ -141,7 +182,7 @@ def search_page(
     offset = (number - 1) * per_page
     if not can_browse_catalogue(user):
         return SearchPage([], number, per_page, 0, False)
-    qs, keys = _filtered(query)
+    qs, keys = _filtered(query, user=user)
     total = qs.order_by()[: COUNT_CAP + 1].count()
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
@@ -153,7 +194,7 @@ def search_page(
         return SearchPage(items, number, per_page, total, capped)
     newest = SORTS["newest"]
     # Every word in the title implies every word in the text: no need to test search_key too.
-    in_title = _filtered(query, key_field="title_key")[0].order_by(*newest)
+    in_title = _filtered(query, key_field="title_key", user=user)[0].order_by(*newest)
     items = list(in_title.annotate(relevance=Value(1))[offset : offset + per_page])
     if len(items) < per_page:
         title_count = offset + len(items) if items or offset == 0 else in_title.count()
@@ -199,23 +240,34 @@ class ImageHit:
 def image_search(
     *, user: AbstractBaseUser | AnonymousUser, data: bytes, limit: int = 24, max_distance: int = 14
 ) -> list[ImageHit]:
-    """Listings whose stored images look like `data` (perceptual hashes), closest first.
+    """Listings whose stored images look like `data`, closest first (mirrored and rotated copies too).
 
-    A linear scan over the stored hashes: fine for a demo catalogue; the matching engine's
-    Hamming index replaces it for large ones.
+    The upload goes through the same features as a reference photo (border trimmed, the 8
+    rotations and mirrors hashed); each variant is looked up in the exact Hamming index of all
+    stored listing images, and a listing ranks by its best image.
     """
+    from engine.matcher import reference_features
+    from listings import image_index
+
     if not can_browse_catalogue(user):
         return []
-    features = image_features(data)
+    features = reference_features(data, kind="photo")
+    index = image_index.current()
+    max_distance = min(max_distance, index.radius)
+    phashes, dhashes = features.hashes["phash"], features.hashes.get("dhash", [])
+    found: dict[int, int] = {}  # image id -> best pHash distance over the variants
+    for hits in index.search_many(phashes, radius=max_distance):
+        for image_id, d in hits:
+            if d < found.get(image_id, 65):
+                found[image_id] = d
+    rows = ListingImage.objects.filter(pk__in=list(found), status=ListingImage.Status.STORED)
     best: dict[int, tuple[int, int, int]] = {}
-    rows = ListingImage.objects.filter(status=ListingImage.Status.STORED).exclude(phash="")
-    for image_id, listing_id, phash, dhash in rows.values_list("id", "listing_id", "phash", "dhash").iterator(
-        chunk_size=5000
-    ):
-        d_p = distance(features.phash, phash)
+    for image_id, listing_id, phash, dhash in rows.values_list("id", "listing_id", "phash", "dhash"):
+        # Distances from the row itself: the index may still hold an image's previous hash.
+        d_p = min(distance(f"{h:016x}", phash) for h in phashes)
         if d_p > max_distance:
             continue
-        d_d = distance(features.dhash, dhash) if dhash else 32
+        d_d = min((distance(f"{h:016x}", dhash) for h in dhashes), default=32) if dhash else 32
         if listing_id not in best or (d_p + d_d) < sum(best[listing_id][1:]):
             best[listing_id] = (image_id, d_p, d_d)
     ranked = sorted(best.items(), key=lambda item: (item[1][1] + item[1][2], item[0]))[:limit]

@@ -26,7 +26,7 @@ from django.utils import timezone
 from core.models import AuditEvent
 from core.tasks import enqueue_on_commit
 from core.uploads import IMAGE_KINDS, InspectedFile, inspect_upload
-from engine.images import image_features
+from engine.matcher import query_features
 from listings.models import Listing, ListingImage, SavedSearch, Seller
 from listings.signals import listings_changed
 
@@ -349,10 +349,12 @@ def image_store(*, image: ListingImage, data: bytes, inspected: InspectedFile) -
     name = f"listing-images/{inspected.sha256[:2]}/{inspected.sha256}{inspected.kind.extension}"
     if not default_storage.exists(name):
         default_storage.save(name, ContentFile(data))
-    features = image_features(data)
+    # The same (border-trimmed) hashes the matcher and search by image compare against.
+    features = query_features(data, local=False)
     changed = ListingImage.objects.filter(pk=image.pk).update(
-        phash=features.phash,
-        dhash=features.dhash,
+        phash=f"{features.phash:016x}",
+        dhash=f"{features.dhash:016x}",
+        match_status=ListingImage.MatchStatus.PENDING,
         file=name,
         sha256=inspected.sha256,
         content_type=inspected.kind.content_type,

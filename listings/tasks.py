@@ -45,6 +45,9 @@ def listing_image_fetch(self, image_id: int) -> None:
             return
         raise ImageFetchTransient(str(exc)) from exc
     image_store(image=image, data=fetched.data, inspected=fetched.inspected)
+    from listings.matching import listings_queue_matching
+
+    listings_queue_matching(listing_ids=[image.listing_id])
 
 
 @shared_task(name="listings.saved_searches_run", **RETRY_TRANSIENT)
@@ -77,6 +80,50 @@ def saved_search_notify(search_id: int, new_hits: int) -> None:
         message=(
             f"The saved search “{search.name}” of {search.brand.name} found {new_hits} new or changed "
             f"listing{'s' if new_hits != 1 else ''} since its last run ({search.total_hits} in all).\n\n{url}\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
+
+
+@shared_task(name="listings.listings_match", **RETRY_TRANSIENT)
+def listings_match(listing_ids: list[int], source: str = "scan") -> dict[str, int]:
+    """Match a batch of new or changed listings against every brand's references (idempotent)."""
+    from listings.matching import listings_match as run
+
+    return run(listing_ids=[int(i) for i in listing_ids], source=source).as_dict()
+
+
+@shared_task(name="listings.asset_backscan", **RETRY_TRANSIENT)
+def asset_backscan(job_id: int, unit: dict) -> dict[str, int]:
+    """One chunk of a new reference's back-scan over the stored listings; progress goes to the job."""
+    from listings.matching import backscan_chunk
+
+    return backscan_chunk(job_id=job_id, unit=unit).as_dict()
+
+
+@shared_task(name="listings.detections_notify", **RETRY_TRANSIENT)
+def detections_notify(brand_id: int, count: int) -> None:
+    """Tell a brand's managers that the workers found new suspected infringements."""
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    from brands.models import Brand
+    from brands.selectors import manager_emails
+
+    brand = Brand.objects.filter(pk=brand_id).first()
+    if brand is None:
+        return
+    recipients = manager_emails(brand=brand)
+    if not recipients:
+        return
+    plural = "s" if count != 1 else ""
+    send_mail(
+        subject=f"[{settings.SITE_NAME}] {count} new suspected infringement{plural} for {brand.name}",
+        message=(
+            f"The platform's workers found {count} new listing match{'es' if count != 1 else ''} for {brand.name}.\n"
+            f"Review the evidence and dismiss or report them:\n\n"
+            f"{settings.SITE_URL}{reverse('listings:detections')}?brand={brand.pk}&state=new\n"
         ),
         from_email=None,
         recipient_list=recipients,

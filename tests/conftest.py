@@ -48,6 +48,18 @@ def media(settings: Any, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_match_indexes() -> Iterator[None]:
+    """Each process keeps its reference catalogue and listing-image index in memory: start empty."""
+    from listings import image_index, references
+
+    references.reset()
+    image_index.reset()
+    yield
+    references.reset()
+    image_index.reset()
+
+
+@pytest.fixture(autouse=True)
 def _tasks_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
     """Unit tests run tasks in-process even when a broker is configured; `services` tests don't."""
     from ippc.celery import app

@@ -34,6 +34,7 @@ class ReferenceAssetSerializer(serializers.ModelSerializer):
     has_image = serializers.SerializerMethodField()
     words = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)
     latest_job = serializers.SerializerMethodField()
+    features = serializers.SerializerMethodField()
 
     class Meta:
         model = ReferenceAsset
@@ -46,6 +47,10 @@ class ReferenceAssetSerializer(serializers.ModelSerializer):
         read_only_fields = [
             "image_sha256", "features", "features_status", "features_error", "features_updated_at",
         ]  # fmt: skip
+
+    def get_features(self, asset: ReferenceAsset) -> dict:
+        """What people read (size, hashes, folded spellings); the engine's descriptors stay inside."""
+        return {k: v for k, v in (asset.features or {}).items() if k != "engine"}
 
     def get_has_image(self, asset: ReferenceAsset) -> bool:
         return bool(asset.image)

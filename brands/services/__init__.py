@@ -3,7 +3,14 @@
 from brands.services.assets import asset_create, asset_delete, asset_update
 from brands.services.authorizations import authorization_decide, authorization_file, authorization_resubmit
 from brands.services.documents import document_delete, document_upload
-from brands.services.jobs import job_create, job_fail, job_finish, job_progress, job_start
+from brands.services.jobs import (
+    job_create,
+    job_fail,
+    job_finish,
+    job_finish_if_complete,
+    job_progress,
+    job_start,
+)
 from brands.services.members import (
     BRAND_EDITABLE_FIELDS,
     brand_create,
@@ -36,6 +43,7 @@ __all__ = [
     "job_create",
     "job_fail",
     "job_finish",
+    "job_finish_if_complete",
     "job_progress",
     "job_start",
     "membership_change_role",

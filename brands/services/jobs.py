@@ -63,3 +63,13 @@ def job_finish(*, job_id: int, message: str = "", result: dict | None = None) ->
 
 def job_fail(*, job_id: int, error: str) -> None:
     Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, finished_at=timezone.now(), error=error[:2000])
+
+
+def job_finish_if_complete(*, job_id: int, message: str = "") -> bool:
+    """Mark the job done once every unit of its work is counted (several workers race to the end:
+    the conditional update lets exactly one of them finish it)."""
+    return bool(
+        Job.objects.filter(
+            pk=job_id, status__in=(Job.Status.QUEUED, Job.Status.RUNNING), progress_done__gte=F("progress_total")
+        ).update(status=Job.Status.DONE, finished_at=timezone.now(), message=message[:255])
+    )

@@ -96,6 +96,9 @@ class ListingSearchSerializer(serializers.Serializer):
     price_max = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, min_value=0)
     seen_since = serializers.DateField(required=False)
     seen_until = serializers.DateField(required=False)
+    has_detections = serializers.BooleanField(
+        required=False, default=False, help_text="Only listings with an open detection for one of my brands"
+    )
     sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="relevance")
 
 

@@ -26,6 +26,17 @@ def _no_private_networks(settings: Any) -> None:
     settings.IMAGE_FETCH_ALLOWED_NETWORKS = []
 
 
+@pytest.fixture(autouse=True)
+def _matching_not_run() -> Iterator[None]:
+    """These tests look at what ingestion leaves for the matcher (the flag, the signal), so the
+    matcher's own subscriber is off (tests/listings/test_matching.py covers it)."""
+    from django.apps import apps
+
+    listings_changed.disconnect(sender=Listing, dispatch_uid="listings.queue_matching")
+    yield
+    apps.get_app_config("listings").ready()  # connects it again (dispatch_uid: never twice)
+
+
 @pytest.fixture
 def signals() -> Iterator[list[list[int]]]:
     """The listing ids of every listings_changed signal sent while the test runs."""

@@ -1,0 +1,522 @@
+"""The matching pipeline's writes: listings in, detections with evidence out.
+
+For each listing: its text goes through the word-mark matcher and the counterfeit-term and
+price signals; each stored image is decoded at reduced size, hashed and matched (perceptual
+hashes, local features with a geometric check) against every brand's references; whatever
+passes the thresholds (settings) becomes a `Detection` with its evidence. Re-running is
+idempotent: a detection is keyed by (listing, image, asset) and updated in place. Listings of
+a brand's authorized sellers are never flagged for that brand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from brands.models import ReferenceAsset
+from core.models import AuditEvent
+from core.tasks import enqueue_on_commit
+from engine.evidence import render_match
+from engine.matcher import ImageMatch, query_features
+from engine.text_signals import PriceSignal, TextSignals, counterfeit_terms, price_signal, text_signals
+from listings import references
+from listings.models import Detection, Listing, ListingImage
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Finding:
+    brand_id: int
+    image_id: int | None
+    asset_id: int | None
+    score: float
+    signals: list[str]
+    evidence: dict[str, Any]
+    match: ImageMatch | None = None
+
+
+@dataclass
+class MatchSummary:
+    listings: int = 0
+    images: int = 0
+    image_failures: int = 0
+    created: int = 0
+    updated: int = 0
+    new_by_brand: dict[int, int] = field(default_factory=dict)
+    matched_images: list[int] = field(default_factory=list)
+    failed_images: dict[int, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "listings": self.listings,
+            "images": self.images,
+            "image_failures": self.image_failures,
+            "created": self.created,
+            "updated": self.updated,
+        }
+
+
+def combine(image_score: float, text_score: float) -> float:
+    """One score from an image match and the brand's text signals.
+
+    The stronger signal counts in full and the weaker one adds half of what is left, so two
+    independent signals of 0.6 give 0.8, and a weak text signal never lowers an image match.
+    """
+    strong, weak = max(image_score, text_score), min(image_score, text_score)
+    return round(min(1.0, strong + (1.0 - strong) * weak * 0.5), 4)
+
+
+def _snapshot(listing: Listing) -> dict[str, Any]:
+    return {
+        "marketplace": listing.marketplace,
+        "external_id": listing.external_id,
+        "title": listing.title,
+        "description": listing.description[:2000],
+        "price": str(listing.price) if listing.price is not None else None,
+        "currency": listing.currency,
+        "url": listing.url,
+        "seller": {"external_id": listing.seller.external_id, "name": listing.seller.name},
+        "content_hash": listing.content_hash,
+        "taken_at": timezone.now().isoformat(),
+    }
+
+
+def _price_for(catalogue: references.Catalogue, brand_id: int, listing: Listing) -> PriceSignal | None:
+    best: PriceSignal | None = None
+    for reference in catalogue.price_ranges.get(brand_id, []):
+        signal = price_signal(
+            price=listing.price,
+            currency=listing.currency,
+            reference_min=reference.minimum,
+            reference_max=reference.maximum,
+            reference_currency=reference.currency,
+        )
+        if signal is not None and (best is None or signal.score > best.score):
+            best = signal
+    return best
+
+
+def _text_findings(catalogue: references.Catalogue, listing: Listing) -> dict[int, tuple[TextSignals, int]]:
+    """Per brand: its text signals on this listing and the word-mark asset that fired first."""
+    hits = catalogue.word_marks.find(title=listing.title, description=listing.description)
+    by_brand: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+    for asset_id, hit in hits:
+        info = catalogue.assets.get(asset_id)
+        if info is not None:
+            by_brand[info.brand_id].append((asset_id, hit))
+    if not by_brand:
+        return {}
+    terms = counterfeit_terms(title=listing.title, description=listing.description)  # once, for every brand
+    out: dict[int, tuple[TextSignals, int]] = {}
+    for brand_id, brand_hits in by_brand.items():
+        signals = text_signals(
+            title=listing.title,
+            description=listing.description,
+            word_marks=[hit for _, hit in brand_hits],
+            price=_price_for(catalogue, brand_id, listing),
+            terms=terms,
+        )
+        strongest = max(brand_hits, key=lambda pair: pair[1].score)
+        out[brand_id] = (signals, strongest[0])
+    return out
+
+
+def _image_matches(catalogue: references.Catalogue, image: ListingImage) -> list[ImageMatch]:
+    """Decode (reduced), hash and match one stored image; unreadable files raise OSError/ValueError."""
+    with image.file.open("rb") as handle:
+        data = handle.read()
+    return catalogue.matcher.match(query_features(data))
+
+
+def listing_findings(catalogue: references.Catalogue, listing: Listing, summary: MatchSummary) -> list[Finding]:
+    """Everything the engine finds on one listing, already filtered by thresholds and authorizations."""
+    findings: list[Finding] = []
+    text = _text_findings(catalogue, listing)
+    thresholds = {
+        "hash_radius": settings.MATCH_HASH_RADIUS,
+        "min_inliers": settings.MATCH_MIN_INLIERS,
+        "image_min_score": settings.MATCH_IMAGE_MIN_SCORE,
+        "text_min_score": settings.MATCH_TEXT_MIN_SCORE,
+    }
+    snapshot = _snapshot(listing)
+    image_brands: set[int] = set()
+    for image in listing.images.all():
+        if image.status != ListingImage.Status.STORED or not image.file:
+            continue
+        summary.images += 1
+        try:
+            matches = _image_matches(catalogue, image)
+        except (OSError, ValueError, SyntaxError) as exc:  # permanent: recorded on the image, not retried
+            summary.image_failures += 1
+            summary.failed_images[image.pk] = f"Could not read the image: {exc}"[:2000]
+            continue
+        summary.matched_images.append(image.pk)
+        for match in matches:
+            info = catalogue.assets.get(match.key)
+            if info is None or match.score < settings.MATCH_IMAGE_MIN_SCORE:
+                continue
+            brand_text = text.get(info.brand_id)
+            text_score = brand_text[0].score if brand_text else 0.0
+            signals = [f"image:{match.signal}"] + (["text"] if brand_text else [])
+            findings.append(
+                Finding(
+                    brand_id=info.brand_id,
+                    image_id=image.pk,
+                    asset_id=info.asset_id,
+                    score=combine(match.score, text_score),
+                    signals=signals,
+                    evidence={
+                        "listing": {**snapshot, "image": {"id": image.pk, "sha256": image.sha256}},
+                        "reference": {"asset_id": info.asset_id, "label": info.label, "kind": info.kind},
+                        "image_match": match.as_dict(),
+                        "text": brand_text[0].as_dict() if brand_text else None,
+                        "thresholds": thresholds,
+                    },
+                    match=match,
+                )
+            )
+            image_brands.add(info.brand_id)
+    for brand_id, (signals, asset_id) in text.items():
+        if brand_id in image_brands or signals.score < settings.MATCH_TEXT_MIN_SCORE:
+            continue  # an image detection of this brand already carries the text evidence
+        info = catalogue.assets[asset_id]
+        findings.append(
+            Finding(
+                brand_id=brand_id,
+                image_id=None,
+                asset_id=asset_id,
+                score=round(signals.score, 4),
+                signals=["text"],
+                evidence={
+                    "listing": snapshot,
+                    "reference": {"asset_id": asset_id, "label": info.label, "kind": info.kind},
+                    "image_match": None,
+                    "text": signals.as_dict(),
+                    "thresholds": thresholds,
+                },
+            )
+        )
+    return [
+        f
+        for f in findings
+        if not catalogue.is_authorized(
+            brand_id=f.brand_id, marketplace=listing.marketplace, seller_external_id=listing.seller.external_id
+        )
+    ]
+
+
+def _evidence_caption(finding: Finding) -> list[str]:
+    lines = [f"Score {finding.score:.2f} · signals: {', '.join(finding.signals)}"]
+    match = finding.evidence.get("image_match") or {}
+    thresholds = finding.evidence["thresholds"]
+    if match.get("signal") == "hash":
+        lines.append(
+            f"Perceptual hash distance {match.get('hash_distance')} of 64 bits "
+            f"(threshold {thresholds['hash_radius']}), reference variant: {match.get('variant') or 'as is'}"
+        )
+    elif match:
+        lines.append(
+            f"{match.get('inliers')} geometrically consistent keypoints (threshold {thresholds['min_inliers']})"
+        )
+    text = finding.evidence.get("text") or {}
+    for hit in (text.get("word_marks") or [])[:2]:
+        lines.append(f"Word mark “{hit['mark']}” found as “{hit['found']}” ({hit['method']}, → {hit['normalised']})")
+    return lines
+
+
+def _render_evidence(finding: Finding, image: ListingImage, asset: ReferenceAsset | None) -> str:
+    """Store the side-by-side picture; return its storage name ('' when there is nothing to draw)."""
+    try:
+        with image.file.open("rb") as handle:
+            listing_bytes = handle.read()
+        reference_bytes = None
+        if asset is not None and asset.image:
+            with asset.image.open("rb") as handle:
+                reference_bytes = handle.read()
+        match = finding.match
+        png = render_match(
+            listing_image=listing_bytes,
+            reference_image=reference_bytes,
+            region=match.region if match else None,
+            keypoints=match.keypoints if match else (),
+            caption=_evidence_caption(finding),
+        )
+    except (OSError, ValueError) as exc:
+        logger.warning("Could not render evidence for listing image %s: %s", image.pk, exc)
+        return ""
+    digest = hashlib.sha256(png).hexdigest()
+    name = f"evidence/{digest[:2]}/{digest}.png"
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(png))
+    return name
+
+
+def _upsert(listing: Listing, findings: list[Finding], source: str, summary: MatchSummary) -> bool:
+    """Create or update the listing's detections; drop new ones that no longer fire. True if any changed."""
+    keys = {Detection.make_key(listing_id=listing.pk, image_id=f.image_id, asset_id=f.asset_id): f for f in findings}
+    existing = {d.dedupe_key: d for d in Detection.objects.select_for_update().filter(listing=listing)}
+    # A detection still "new" whose signal is gone (the seller edited the listing, a reference
+    # changed) goes; one whose image could not be read this time stays until it can be.
+    unreadable = set(summary.failed_images)
+    stale = [
+        d.pk
+        for k, d in existing.items()
+        if k not in keys and d.state == Detection.State.NEW and d.image_id not in unreadable
+    ]
+    if stale:
+        Detection.objects.filter(pk__in=stale).delete()
+    touched = bool(stale)
+    images = {image.pk: image for image in listing.images.all()}
+    assets = ReferenceAsset.objects.in_bulk([f.asset_id for f in findings if f.image_id and f.asset_id])
+    for key, finding in keys.items():
+        detection = existing.get(key)
+        geometry = finding.evidence.get("image_match")
+        unchanged = (
+            detection is not None
+            and abs(detection.score - finding.score) < 1e-4
+            and detection.signals == finding.signals
+            and (detection.evidence or {}).get("image_match") == geometry
+            and (detection.evidence or {}).get("text") == finding.evidence.get("text")
+        )
+        if unchanged:
+            continue
+        touched = True
+        picture = ""
+        if finding.image_id and finding.image_id in images:
+            picture = _render_evidence(finding, images[finding.image_id], assets.get(finding.asset_id))
+        if detection is None:
+            Detection.objects.create(
+                brand_id=finding.brand_id,
+                listing=listing,
+                image_id=finding.image_id,
+                asset_id=finding.asset_id,
+                dedupe_key=key,
+                signals=finding.signals,
+                score=finding.score,
+                evidence=finding.evidence,
+                evidence_image=picture,
+                source=source,
+            )
+            summary.created += 1
+            summary.new_by_brand[finding.brand_id] = summary.new_by_brand.get(finding.brand_id, 0) + 1
+        else:
+            Detection.objects.filter(pk=detection.pk).update(
+                signals=finding.signals,
+                score=finding.score,
+                evidence=finding.evidence,
+                evidence_image=picture or detection.evidence_image,
+                updated_at=timezone.now(),
+            )
+            summary.updated += 1
+    return touched
+
+
+def listing_risk_refresh(*, listing_ids: list[int]) -> None:
+    """Listing.risk_score = the highest score of its open detections (0 without any)."""
+    scores = dict(
+        Detection.objects.open()
+        .filter(listing_id__in=listing_ids)
+        .values("listing_id")
+        .annotate(top=Max("score"))
+        .values_list("listing_id", "top")
+    )
+    for listing_id in listing_ids:
+        Listing.objects.filter(pk=listing_id).update(risk_score=scores.get(listing_id, 0.0))
+
+
+def listings_match(*, listing_ids: list[int], source: str = Detection.Source.SCAN, fresh: bool = False) -> MatchSummary:
+    """Run the whole engine over these listings and record what it finds (idempotent).
+
+    `fresh`: look at PostgreSQL's references now rather than within the refresh interval (a
+    back-scan must see the reference that started it).
+    """
+    catalogue = references.current(force=fresh)
+    summary = MatchSummary()
+    listings = list(
+        Listing.objects.filter(pk__in=listing_ids).select_related("seller").prefetch_related("images").order_by("pk")
+    )
+    with_detections = set(
+        Detection.objects.filter(listing_id__in=listing_ids).values_list("listing_id", flat=True).distinct()
+    )
+    touched: list[int] = []
+    for listing in listings:
+        summary.listings += 1
+        findings = listing_findings(catalogue, listing, summary)
+        if findings or listing.pk in with_detections:  # nothing found and nothing to undo: no write
+            with transaction.atomic():
+                if _upsert(listing, findings, source, summary):
+                    touched.append(listing.pk)
+    now = timezone.now()
+    with transaction.atomic():
+        if summary.matched_images:
+            ListingImage.objects.filter(pk__in=summary.matched_images).update(
+                match_status=ListingImage.MatchStatus.DONE, match_error="", matched_at=now
+            )
+        for image_id, error in summary.failed_images.items():
+            ListingImage.objects.filter(pk=image_id).update(
+                match_status=ListingImage.MatchStatus.FAILED, match_error=error
+            )
+        Listing.objects.filter(pk__in=[listing.pk for listing in listings]).update(needs_matching=False)
+        if touched:
+            listing_risk_refresh(listing_ids=touched)
+    if summary.new_by_brand:
+        from listings.tasks import detections_notify
+
+        for brand_id, count in summary.new_by_brand.items():
+            enqueue_on_commit(detections_notify, brand_id, count)
+    return summary
+
+
+def listings_queue_matching(*, listing_ids: list[int], source: str = Detection.Source.SCAN) -> int:
+    """Queue matching in batches (on commit); return how many tasks were queued."""
+    from listings.tasks import listings_match as task
+
+    batch = max(1, settings.MATCH_BATCH_SIZE)
+    ids = sorted(set(listing_ids))
+    for start in range(0, len(ids), batch):
+        enqueue_on_commit(task, ids[start : start + batch], source)
+    return -(-len(ids) // batch)
+
+
+# --- Detections: what brand users do with them ---------------------------------------------
+
+
+class DetectionStateError(ValueError):
+    pass
+
+
+def detection_set_state(*, actor: Any, detection: Detection, state: str, reason: str = "") -> Detection:
+    """Dismiss a detection (with a reason) or put it back to new; audited; conditional update."""
+    allowed = {Detection.State.NEW: {Detection.State.DISMISSED}, Detection.State.DISMISSED: {Detection.State.NEW}}
+    if state not in allowed.get(detection.state, set()):
+        raise DetectionStateError(
+            f"A {detection.get_state_display().lower()} detection cannot become {Detection.State(state).label.lower()}."
+            if state in Detection.State.values
+            else f"Unknown state {state!r}."
+        )
+    reason = " ".join(reason.split())[:500]
+    if state == Detection.State.DISMISSED and not reason:
+        raise DetectionStateError("Say why the detection is dismissed (e.g. authentic product, parody, resale).")
+    with transaction.atomic():
+        changed = Detection.objects.filter(pk=detection.pk, state=detection.state).update(
+            state=state, state_reason=reason, state_changed_by=actor, updated_at=timezone.now()
+        )
+        if changed != 1:
+            raise DetectionStateError("Someone else changed this detection just now; reload and try again.")
+        AuditEvent.objects.create(
+            actor=actor,
+            action=f"detection.{state}",
+            object_type="listings.detection",
+            object_id=str(detection.pk),
+            object_repr=str(detection)[:255],
+            data={"from": detection.state, "to": state, "reason": reason},
+        )
+    listing_risk_refresh(listing_ids=[detection.listing_id])
+    detection.refresh_from_db()
+    return detection
+
+
+def detections_forget_asset(*, asset_id: int) -> int:
+    """A removed reference: its new detections go (reported or dismissed ones stay, as history)."""
+    rows = Detection.objects.filter(dedupe_key__endswith=f":{asset_id}", state=Detection.State.NEW)
+    listing_ids = list(rows.values_list("listing_id", flat=True))
+    deleted, _ = rows.delete()
+    if listing_ids:
+        listing_risk_refresh(listing_ids=listing_ids)
+    return deleted
+
+
+# --- Back-scan: a new or changed reference looks at the listings already stored -------------
+
+
+def _chunks(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def backscan_plan(*, asset: ReferenceAsset) -> list[dict[str, Any]]:
+    """The units of work (listing id ranges or id lists) a back-scan for `asset` needs.
+
+    Images: every listing with a stored image, as id ranges (a worker each, in parallel).
+    Word marks: listings whose search key contains a spelling's key (the trigram index finds
+    them), then the full pipeline decides. Price ranges and authorized sellers change how the
+    brand's existing detections score: those listings are matched again.
+    """
+    from engine.normalize import key
+
+    size = max(1, settings.MATCH_BACKSCAN_CHUNK)
+    if asset.kind in ReferenceAsset.IMAGE_KINDS:
+        with_images = Listing.objects.filter(images__status=ListingImage.Status.STORED)
+        bounds = with_images.aggregate(lo=Min("id"), hi=Max("id"))
+        if bounds["lo"] is None:
+            return []
+        return [{"range": [lo, min(lo + size, bounds["hi"] + 1)]} for lo in range(bounds["lo"], bounds["hi"] + 1, size)]
+    if asset.kind == ReferenceAsset.Kind.WORD_MARK:
+        ids: set[int] = set()
+        for word in asset.words:
+            word_key = key(word)
+            if len(word_key) >= 2:
+                ids.update(Listing.objects.filter(search_key__contains=word_key).values_list("id", flat=True))
+        return [{"ids": chunk} for chunk in _chunks(sorted(ids), size)]
+    ids = sorted(set(Detection.objects.filter(brand_id=asset.brand_id).values_list("listing_id", flat=True)))
+    if asset.kind == ReferenceAsset.Kind.AUTHORIZED_SELLER:
+        ids = sorted(
+            set(ids)
+            | set(
+                Listing.objects.filter(
+                    marketplace__iexact=asset.marketplace, seller__external_id=asset.seller_external_id
+                ).values_list("id", flat=True)
+            )
+        )
+    return [{"ids": chunk} for chunk in _chunks(ids, size)]
+
+
+def backscan_start(*, asset_id: int, change: str, job_id: int | None) -> int:
+    """Subscriber of `reference_asset_changed`: plan the back-scan and queue it into the asset's job."""
+    from brands.services import job_progress
+    from listings.tasks import asset_backscan
+
+    if change == "removed":
+        detections_forget_asset(asset_id=asset_id)
+        return 0
+    asset = ReferenceAsset.objects.filter(pk=asset_id).first()
+    if asset is None or job_id is None:
+        return 0
+    plan = backscan_plan(asset=asset)
+    if not plan:
+        return 0
+    job_progress(job_id=job_id, add_total=len(plan), message=f"Back-scan of stored listings: {len(plan)} chunk(s)")
+    for unit in plan:
+        enqueue_on_commit(asset_backscan, job_id, unit)
+    return len(plan)
+
+
+def backscan_chunk(*, job_id: int, unit: dict[str, Any]) -> MatchSummary:
+    """One unit of a back-scan: match its listings again (the pipeline is idempotent) and count it."""
+    from brands.services import job_finish_if_complete, job_progress
+
+    if "range" in unit:
+        lo, hi = unit["range"]
+        ids = list(
+            Listing.objects.filter(id__gte=lo, id__lt=hi, images__status=ListingImage.Status.STORED)
+            .distinct()
+            .values_list("id", flat=True)
+        )
+    else:
+        ids = [int(i) for i in unit.get("ids", [])]
+    summary = listings_match(listing_ids=ids, source=Detection.Source.BACKSCAN, fresh=True) if ids else MatchSummary()
+    job_progress(
+        job_id=job_id, done=1, message=f"Back-scan: {summary.listings} listing(s), {summary.created} new detection(s)"
+    )
+    job_finish_if_complete(job_id=job_id, message="Features ready; stored listings scanned.")
+    return summary

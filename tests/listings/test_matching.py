@@ -1,0 +1,248 @@
+"""The matching pipeline: listings in, detections with evidence out (tasks in-process, either database)."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageOps
+
+from brands import services as brand_services
+from brands.models import Job
+from listings.matching import DetectionStateError, detection_set_state, listings_match
+from listings.models import Detection, Listing, ListingImage
+from listings.selectors import image_search
+from listings.services import listing_image_upload, listings_ingest
+from portal import demo_art
+from tests.conftest import Cast
+from tests.factories import IPRightFactory
+from tests.listings.kit import MARKETPLACE, listing_item
+
+# Real commits: work queued on commit (asset features, matching, back-scans) runs right away,
+# in-process, as in the embedded default.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _file(name: str, data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data)
+
+
+def _jpeg(image: Image.Image, quality: int = 85) -> bytes:
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
+@pytest.fixture
+def right_a(cast: Cast):
+    return IPRightFactory(brand=cast.brand_a, verified=True, kind="trademark_combined", word_mark="AURORA")
+
+
+def _logo_asset(cast: Cast, right, logo: bytes | None = None):
+    return brand_services.asset_create(
+        actor=cast.manager_a, brand=cast.brand_a, right=right, kind="logo", label="Sun logo",
+        image=_file("logo.png", logo or demo_art.sun_logo()),
+    )  # fmt: skip
+
+
+def _word_mark(cast: Cast, right, words=("AURORA",)):
+    return brand_services.asset_create(
+        actor=cast.manager_a, brand=cast.brand_a, right=right, kind="word_mark", label="Name", words=list(words)
+    )
+
+
+def _listing(external_id: str, *, title: str = "Leather bag", photo: bytes | None = None, **overrides) -> Listing:
+    listings_ingest(items=[listing_item(external_id, title=title, **overrides)])
+    listing = Listing.objects.get(marketplace=MARKETPLACE, external_id=external_id)
+    if photo is not None:
+        listing_image_upload(listing=listing, file=_file(f"{external_id}.jpg", photo))
+    return listing
+
+
+def _photo_with_logo(seed: int = 3, scale: float = 0.22) -> bytes:
+    return demo_art.product_photo("bag", seed=seed, logo=demo_art.sun_logo(), logo_scale=scale)
+
+
+def test_a_logo_inside_a_listing_photo_becomes_a_detection_with_evidence(cast: Cast, right_a) -> None:
+    asset = _logo_asset(cast, right_a)
+    listing = _listing("L1", title="Designer handbag", photo=_photo_with_logo())
+
+    detection = Detection.objects.get(listing=listing)
+    assert detection.brand == cast.brand_a
+    assert detection.asset == asset
+    assert detection.image is not None
+    assert detection.signals[0].startswith("image:")
+    assert detection.score >= 0.5
+    match = detection.evidence["image_match"]
+    assert match["region"]
+    assert len(match["region"]) == 4
+    # The stored picture is a real PNG, and the listing's risk reflects the detection.
+    with default_storage.open(detection.evidence_image.name, "rb") as handle:
+        assert Image.open(handle).format == "PNG"
+    assert Listing.objects.get(pk=listing.pk).risk_score == pytest.approx(detection.score)
+    assert ListingImage.objects.get(pk=detection.image_id).match_status == "done"
+
+
+def test_a_plain_photo_and_an_innocent_title_raise_nothing(cast: Cast, right_a) -> None:
+    _logo_asset(cast, right_a)
+    _word_mark(cast, right_a)
+    listing = _listing("L1", title="Plain canvas tote bag", photo=demo_art.product_photo("bag", seed=5))
+    assert not Detection.objects.filter(listing=listing).exists()
+    assert Listing.objects.get(pk=listing.pk).risk_score == 0
+
+
+def test_matching_again_creates_no_duplicate(cast: Cast, right_a) -> None:
+    _logo_asset(cast, right_a)
+    _word_mark(cast, right_a)
+    listing = _listing("L1", title="AUR0RA bag replica", photo=_photo_with_logo())
+    before = list(Detection.objects.values_list("dedupe_key", "score"))
+    assert before
+    summary = listings_match(listing_ids=[listing.pk])
+    summary_again = listings_match(listing_ids=[listing.pk])
+    assert list(Detection.objects.values_list("dedupe_key", "score")) == before
+    assert summary.created == summary_again.created == 0
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "AURORA Luna bag replica",
+        "Аurоrа Luna bag replica",  # Cyrillic А, о, а
+        "A u r o r a Luna bag replica",
+        "A.U.R.O.R.A Luna bag replica",
+        "AUR0RA Luna bag replica",
+        "Aurorra Luna bag replica",
+        "aurora-inspired Luna bag, 1:1 mirror quality",
+    ],
+)
+def test_word_mark_evasions_are_detected_with_the_span_and_normalisation(cast: Cast, right_a, title: str) -> None:
+    _word_mark(cast, right_a)
+    listing = _listing("L1", title=title, price="39", currency="EUR")
+    detection = Detection.objects.get(listing=listing)
+    assert detection.signals == ["text"]
+    hit = detection.evidence["text"]["word_marks"][0]
+    assert title[hit["start"] : hit["end"]] == hit["found"]
+    assert hit["mark"] == "AURORA"
+
+
+def test_a_low_price_against_the_brands_range_raises_the_score(cast: Cast, right_a) -> None:
+    _word_mark(cast, right_a)
+    brand_services.asset_create(
+        actor=cast.manager_a, brand=cast.brand_a, right=right_a, kind="price_range", label="Luna",
+        price_min=Decimal("450"), price_max=Decimal("1200"), currency="EUR",
+    )  # fmt: skip
+    cheap = _listing("L1", title="AURORA Luna bag replica", price="39")
+    fair = _listing("L2", title="AURORA Luna bag replica", price="700")
+    cheap_score = Detection.objects.get(listing=cheap).score
+    fair_detection = Detection.objects.filter(listing=fair).first()
+    assert Detection.objects.get(listing=cheap).evidence["text"]["price"]["score"] > 0
+    assert fair_detection is None or fair_detection.score < cheap_score
+
+
+def test_an_authorized_seller_is_never_flagged(cast: Cast, right_a) -> None:
+    _logo_asset(cast, right_a)
+    _word_mark(cast, right_a)
+    brand_services.asset_create(
+        actor=cast.manager_a, brand=cast.brand_a, right=right_a, kind="authorized_seller", label="Official store",
+        marketplace=MARKETPLACE, seller_external_id="OFFICIAL", seller_name="Aurora Official",
+    )  # fmt: skip
+    official = _listing(
+        "L1", title="AURORA bag replica", photo=_photo_with_logo(),
+        seller={"external_id": "OFFICIAL", "name": "Aurora Official"},
+    )  # fmt: skip
+    other = _listing("L2", title="AURORA bag replica", photo=_photo_with_logo(seed=4))
+    assert not Detection.objects.filter(listing=official).exists()
+    assert Detection.objects.filter(listing=other, brand=cast.brand_a).exists()
+
+
+def test_a_new_reference_back_scans_the_stored_listings_with_progress(cast: Cast, right_a) -> None:
+    listing = _listing("L1", title="Designer handbag", photo=_photo_with_logo())
+    bystander = _listing("L2", title="Plain tote", photo=demo_art.product_photo("bag", seed=8))
+    assert not Detection.objects.exists()
+
+    asset = _logo_asset(cast, right_a)
+
+    detection = Detection.objects.get(listing=listing)
+    assert detection.source == Detection.Source.BACKSCAN
+    assert not Detection.objects.filter(listing=bystander).exists()
+    job = Job.objects.get(object_type="brands.referenceasset", object_id=str(asset.pk))
+    assert job.status == Job.Status.DONE
+    assert job.progress_total >= 2
+    assert job.progress_done == job.progress_total
+
+
+def test_removing_a_reference_removes_its_new_detections_but_keeps_dismissed_ones(cast: Cast, right_a) -> None:
+    asset = _logo_asset(cast, right_a)
+    first = _listing("L1", photo=_photo_with_logo())
+    second = _listing("L2", photo=_photo_with_logo(seed=4))
+    dismissed = detection_set_state(
+        actor=cast.manager_a, detection=Detection.objects.get(listing=second), state="dismissed", reason="Licensed."
+    )
+    brand_services.asset_delete(actor=cast.manager_a, asset=asset)
+    assert not Detection.objects.filter(listing=first).exists()
+    assert Detection.objects.filter(pk=dismissed.pk, state="dismissed").exists()
+    assert Listing.objects.get(pk=first.pk).risk_score == 0
+
+
+def test_dismissing_needs_a_reason_and_lowers_the_listings_risk(cast: Cast, right_a) -> None:
+    _word_mark(cast, right_a)
+    listing = _listing("L1", title="AURORA replica bag", price="20")
+    detection = Detection.objects.get(listing=listing)
+    with pytest.raises(DetectionStateError, match="why"):
+        detection_set_state(actor=cast.manager_a, detection=detection, state="dismissed", reason=" ")
+    assert Detection.objects.get(pk=detection.pk).state == "new"
+    detection_set_state(actor=cast.manager_a, detection=detection, state="dismissed", reason="Parody, allowed.")
+    assert Listing.objects.get(pk=listing.pk).risk_score == 0
+    # A dismissed detection stays dismissed when the listing is matched again.
+    listings_match(listing_ids=[listing.pk])
+    assert Detection.objects.get(pk=detection.pk).state == "dismissed"
+    with pytest.raises(DetectionStateError):
+        detection_set_state(actor=cast.manager_a, detection=detection, state="reported")
+
+
+def test_an_edited_listing_loses_a_detection_that_no_longer_fires(cast: Cast, right_a) -> None:
+    _word_mark(cast, right_a)
+    listing = _listing("L1", title="AURORA replica bag", price="20")
+    assert Detection.objects.filter(listing=listing).exists()
+    _listing("L1", title="Plain leather bag", price="20")
+    assert not Detection.objects.filter(listing=listing).exists()
+
+
+def test_an_unreadable_stored_image_is_recorded_not_retried(cast: Cast, right_a) -> None:
+    _logo_asset(cast, right_a)
+    listing = _listing("L1", photo=_photo_with_logo())
+    image = listing.images.get()
+    with default_storage.open(image.file.name, "wb") as handle:  # the stored file got corrupted
+        handle.write(b"\xff\xd8\xff\xe0 not a jpeg any more")
+    Detection.objects.all().delete()
+    summary = listings_match(listing_ids=[listing.pk])
+    assert summary.image_failures == 1
+    image.refresh_from_db()
+    assert image.match_status == "failed"
+    assert "Could not read the image" in image.match_error
+
+
+def test_an_authentic_photo_is_found_mirrored_and_cropped(cast: Cast, right_a) -> None:
+    authentic = demo_art.product_photo("jacket", seed=11, logo=demo_art.peak_logo(), logo_scale=0.2)
+    brand_services.asset_create(
+        actor=cast.manager_a, brand=cast.brand_a, right=right_a, kind="product_photo", label="Summit jacket",
+        image=_file("authentic.jpg", authentic),
+    )  # fmt: skip
+    original = Image.open(io.BytesIO(authentic))
+    mirrored = _listing("L1", photo=_jpeg(ImageOps.mirror(original)))
+    w, h = original.size
+    cropped = _listing("L2", photo=_jpeg(original.crop((int(w * 0.1), int(h * 0.1), int(w * 0.85), int(h * 0.85)))))
+    assert Detection.objects.filter(listing=mirrored, brand=cast.brand_a).exists()
+    assert Detection.objects.filter(listing=cropped, brand=cast.brand_a).exists()
+
+
+def test_image_search_ranks_a_copy_first_even_mirrored(cast: Cast) -> None:
+    photo = demo_art.product_photo("bag", seed=21)
+    copy = _listing("L1", photo=_jpeg(ImageOps.mirror(Image.open(io.BytesIO(photo))), quality=60))
+    _listing("L2", photo=demo_art.product_photo("jacket", seed=22))
+    hits = image_search(user=cast.manager_a, data=photo)
+    assert hits
+    assert hits[0].listing == copy
