@@ -54,6 +54,7 @@ _LEET = str.maketrans(
     }
 )
 _REPEATS = re.compile(r"(.)\1+")
+_RN_REPEATS = re.compile(r"(?:rn){2,}")
 # Latin small capitals have no NFKC or TR39 prototype, yet read as the letter: "ɢᴜᴄᴄɪ".
 _SMALL_CAPITALS = str.maketrans(
     {
@@ -106,7 +107,9 @@ def fold(text: str) -> str:
 def key(text: str) -> str:
     """The search key: folded, leetspeak undone, only letters and digits (of any script), repeats collapsed."""
     compact = "".join(ch for ch in fold(text).translate(_LEET) if ch.isalnum())
-    return _REPEATS.sub(r"\1", compact)
+    # TR39 writes "m" as "rn", so a doubled "m" split by separators ("T.O.M.M.Y") leaves "rnrn"
+    # where "Tommy" collapsed to one "rn" before the skeleton: collapse the digraph too.
+    return _RN_REPEATS.sub("rn", _REPEATS.sub(r"\1", compact))
 
 
 def query_keys(query: str) -> list[str]:

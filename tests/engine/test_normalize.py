@@ -160,3 +160,10 @@ def test_key_is_idempotent_on_its_own_output() -> None:
     for spelling in [*EVASIONS.values(), *DECOYS]:
         once = key(spelling)
         assert key(once) == once
+
+
+@pytest.mark.parametrize("spelling", ["Tommy", "T.O.M.M.Y", "Tom my", "T o m m y", "TOMMY"])
+def test_a_doubled_m_is_one_key_however_it_is_split(spelling: str) -> None:
+    # TR39 writes "m" as "rn": split by separators, "mm" must not become "rnrn".
+    assert key(spelling) == key("Tommy")
+    assert query_keys("tommy")[0] in text_key(f"New {spelling} jacket")
