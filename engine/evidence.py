@@ -17,7 +17,7 @@ from engine.images import decode_reduced
 
 PANEL = 480  # long side of each half, in pixels
 MARGIN = 12
-CAPTION_LINE = 18
+CAPTION_LINE = 20
 MATCH_COLOUR = (220, 38, 38)
 LINE_COLOUR = (37, 99, 235)
 
@@ -60,7 +60,7 @@ def render_match(
         right_origin = (MARGIN * 2 + PANEL + (PANEL - right.width) // 2, MARGIN + (PANEL - right.height) // 2)
         canvas.paste(right, right_origin)
     draw = ImageDraw.Draw(canvas)
-    font = ImageFont.load_default()
+    font = ImageFont.load_default(size=15)
 
     def on_left(x: float, y: float) -> tuple[float, float]:
         return left_origin[0] + x * left_scale, left_origin[1] + y * left_scale

@@ -231,7 +231,10 @@ def _evidence_caption(finding: Finding) -> list[str]:
         )
     text = finding.evidence.get("text") or {}
     for hit in (text.get("word_marks") or [])[:2]:
-        lines.append(f"Word mark “{hit['mark']}” found as “{hit['found']}” ({hit['method']}, → {hit['normalised']})")
+        lines.append(
+            f"Word mark “{hit['mark']}” found as “{hit['found']}” "
+            f"({hit['method']}; both normalise to “{hit['normalised']}”)"
+        )
     return lines
 
 

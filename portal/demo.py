@@ -101,6 +101,8 @@ def seed_demo(*, password: str | None = None) -> list[tuple[DemoUser, str]]:
         credentials.append((demo, user_password))
     _seed_rights_and_assets(brands)
     seed_listings()
+    # Matching runs once the listings are committed; the review comes after it.
+    transaction.on_commit(_review_detections)
     alice = get_user_model().objects.get(username="alice")
     saved_search_create(actor=alice, brand=brands["Aurora Leather"], name="AURORA spellings", params={"q": "aurora"})
     return credentials
@@ -207,6 +209,11 @@ def _seed_rights_and_assets(brands: dict[str, Brand]) -> None:
             actor=manager, brand=brand, right=right, kind="authorized_seller", label=seller[0],
             marketplace="demo-market", seller_external_id=seller[1], seller_name=seller[0],
         )  # fmt: skip
+    # Nordpeak's own catalogue shot: copies of it (mirrored, cropped) are found by the image matcher.
+    services.asset_create(
+        actor=nina, brand=nordpeak, right=nordpeak_eu, kind="product_photo", label="Summit jacket, catalogue shot",
+        product_line="Summit jacket", image=_file("summit-jacket.jpg", demo_art.catalogue_photo()),
+    )  # fmt: skip
 
     letter = demo_art.certificate_pdf(
         office="Letter of authorization", number="LOA-2026-014", mark="NORDPEAK",
@@ -217,6 +224,20 @@ def _seed_rights_and_assets(brands: dict[str, Brand]) -> None:
         agent_organisation="Berg & Partners IP", scope="File and follow up IP complaints on the marketplace.",
         valid_until=dt.date(today.year + 2, 12, 31),
     )  # fmt: skip
+
+
+def _review_detections() -> None:
+    """The workers flagged the demo listings as they came in; Alice has already cleared one."""
+    from listings.matching import detection_set_state
+    from listings.models import Detection
+
+    alice = get_user_model().objects.get(username="alice")
+    resale = Detection.objects.filter(listing__external_id="R-600").first()
+    if resale is not None:
+        detection_set_state(
+            actor=alice, detection=resale, state="dismissed",
+            reason="Genuine pre-owned bag: the seller sent the receipt and the serial number checks out.",
+        )  # fmt: skip
 
 
 def reset_demo_passwords(*, password: str | None = None) -> list[tuple[DemoUser, str]]:

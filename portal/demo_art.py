@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import math
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 
 def _font(size: int) -> ImageFont.ImageFont:
@@ -101,4 +101,40 @@ def product_photo(kind: str, *, seed: int, logo: bytes | None = None, logo_scale
         image.paste(mark, (320 - side // 2, 400 - side // 2 if kind == "bag" else 300 - side // 2))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=88)
+    return buffer.getvalue()
+
+
+def catalogue_photo() -> bytes:
+    """Nordpeak's authentic catalogue shot of the Summit jacket (a reference asset): a studio
+    photo with a textured backdrop, a quilted jacket and a printed label, unlike the plain demo shots."""
+    import random
+
+    rng = random.Random(404)
+    size = 720
+    noise = Image.effect_noise((size // 6, size // 6), 48).resize((size, size)).convert("RGB")
+    image = Image.blend(Image.new("RGB", (size, size), (96, 128, 150)), noise, 0.4)
+    draw = ImageDraw.Draw(image)
+    body = [(250, 120), (470, 120), (560, 220), (530, 620), (190, 620), (160, 220)]
+    draw.polygon(body, fill=(200, 70, 40))
+    for y in range(150, 610, 28):  # quilting
+        draw.line([(185, y), (540, y + rng.randint(-6, 6))], fill=(150, 40, 25), width=4)
+    for _ in range(40):  # stitching dots and rivets
+        x, y = rng.randint(200, 520), rng.randint(160, 600)
+        draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=(245, 230, 200))
+    draw.rectangle([300, 430, 430, 500], fill=(250, 250, 245))
+    draw.text((312, 445), "NORDPEAK", fill=(20, 20, 20), font=_font(22))
+    draw.text((318, 472), "SUMMIT", fill=(20, 20, 20), font=_font(18))
+    mark = Image.open(io.BytesIO(peak_logo())).convert("RGB").resize((110, 110))
+    image.paste(mark, (305, 250))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def stolen_catalogue_photo() -> bytes:
+    """The catalogue shot as a reseller reuses it: mirrored, cropped, re-encoded."""
+    image = Image.open(io.BytesIO(catalogue_photo())).convert("RGB")
+    image = ImageOps.mirror(image).crop((60, 50, 690, 700))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=70)
     return buffer.getvalue()

@@ -19,6 +19,7 @@ SELLERS = {
     "S-3300": ("bestbags_wholesale", "CN"),
     "S-4410": ("Peak Gear Discount", "TR"),
     "S-5000": ("Everyday Basics", "DE"),
+    "S-6020": ("SecondLife Vintage", "FR"),
 }
 # (external id, seller, title, description, price, category, picture, logo on the picture)
 LISTINGS: list[tuple[str, str, str, str, str, str, str, str]] = [
@@ -38,6 +39,8 @@ LISTINGS: list[tuple[str, str, str, str, str, str, str, str]] = [
     ("G-502", "S-5000", "Leather wallet, brown", "Simple bifold wallet.", "25", "leather goods", "bag", ""),
     ("G-503", "S-5000", "Sunrise poster print", "A3 poster of a sunrise over the sea.", "12", "home decor", "bag", ""),
     ("G-504", "S-5000", "Mountain peak keychain", "Metal keychain.", "6", "accessories", "jacket", ""),
+    ("X-403", "S-4410", "Summit shell jacket, waterproof", "Same as the catalogue photo.", "69", "clothing", "stolen", ""),
+    ("R-600", "S-6020", "Pre-owned AURORA Luna bag", "Not a replica: receipt included. Minor wear.", "120", "bags", "bag", ""),
 ]  # fmt: skip
 
 
@@ -62,6 +65,11 @@ def seed_listings() -> int:
     logos = {"sun": demo_art.sun_logo(), "peak": demo_art.peak_logo()}
     by_id = {listing.external_id: listing for listing in Listing.objects.filter(marketplace=MARKET)}
     for seed, (external_id, _, _, _, _, _, picture, logo) in enumerate(LISTINGS):
-        photo = demo_art.product_photo(picture, seed=seed, logo=logos.get(logo), logo_scale=0.18 + (seed % 4) * 0.04)
+        if picture == "stolen":  # Nordpeak's catalogue shot, mirrored and cropped by a reseller
+            photo = demo_art.stolen_catalogue_photo()
+        else:
+            photo = demo_art.product_photo(
+                picture, seed=seed, logo=logos.get(logo), logo_scale=0.18 + (seed % 4) * 0.04
+            )
         listing_image_upload(listing=by_id[external_id], file=SimpleUploadedFile(f"{external_id}.jpg", photo))
     return result.counts["created"]

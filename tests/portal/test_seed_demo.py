@@ -80,10 +80,25 @@ def test_demo_shows_rights_in_every_state_with_assets_processed(django_capture_o
     assert set(IPRight.objects.values_list("status", flat=True)) == {"verified", "pending", "needs_info", "rejected"}
     assert IPDocument.objects.filter(kind="certificate").count() == IPRight.objects.count()
     assert set(ReferenceAsset.objects.values_list("kind", flat=True)) == {
-        "logo", "word_mark", "price_range", "authorized_seller",
+        "logo", "product_photo", "word_mark", "price_range", "authorized_seller",
     }  # fmt: skip
     assert set(ReferenceAsset.objects.values_list("features_status", flat=True)) == {"done"}
     assert set(Job.objects.values_list("status", flat=True)) == {"done"}
     logo = ReferenceAsset.objects.filter(kind="logo").first()
     assert len(logo.features["phash"]) == 16
     assert AgentAuthorization.objects.get().status == "pending"
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: matching runs as it does after `make run`'s seeding
+def test_demo_listings_are_matched_with_detections_in_several_states() -> None:
+    from listings.models import Detection, Listing
+
+    _seed()
+    flagged = set(Detection.objects.values_list("listing__external_id", flat=True))
+    # Counterfeits with a pasted logo, an evasive name or a stolen catalogue photo are flagged ...
+    assert {"X-200", "X-201", "X-204", "X-401", "X-403"} <= flagged
+    # ... the brands' own stores and the innocent listings are not.
+    assert not flagged & {"A-100", "A-101", "N-300", "G-500", "G-501", "G-502", "G-503", "G-504"}
+    assert set(Detection.objects.values_list("state", flat=True)) == {"new", "dismissed"}
+    assert any(d.signals[0] == "image:local" and d.evidence_image for d in Detection.objects.all())
+    assert not Listing.objects.filter(needs_matching=True).exists()
