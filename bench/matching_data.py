@@ -15,15 +15,17 @@ Sources (versions are recorded in the manifest):
   * photos: scikit-image's bundled `skimage.data` files (no pooch download), scikit-learn's
     `load_sample_images` files (china, flower), and Debian wallpaper packages
     (gnome-backgrounds, plasma-workspace-wallpapers, mate-backgrounds, ukui-wallpapers,
-    lomiri-wallpapers*, sway-backgrounds). Run as root with CI=true (or --apt) the script runs
+    lomiri-wallpapers*, sway-backgrounds) and Tux Paint's stamps (tuxpaint-stamps-default: object
+    photos and drawings >= 400 px, put on white with a margin, like a product shot). Run as root with CI=true (or --apt) the script runs
     `apt-get install -y` for missing ones; otherwise it prints the command and uses what exists.
 
 Distinct photos: the ~110 distinct source pictures (same wallpaper at several resolutions,
 dark/light variants and symlinks are one source; near-identical sources are dropped by a
 pHash check) are not enough for 100 catalogue + 300 distractor photos, so a source whose short
-side is >= 1280 px is cut into non-overlapping square tiles (1/4 of its short side, with a gap
-between tiles). Tiles that are flat gradients or a patch of sky, and tiles within a few pHash
-bits of a photo already kept, are dropped. Each photo is resized to a marketplace-like
+side is >= 1280 px is cut into non-overlapping square tiles (1/5 of its short side, >= 560 px,
+with a gap between tiles). Tiles that are flat gradients or a patch of sky, photos with fewer
+than 40 FAST corners at 640 px (no visible structure), and tiles within a few pHash bits of a
+photo already kept, are dropped. Each photo is resized to a marketplace-like
 800-1400 px on its long side (upscaled at most 1.6x). The catalogue / distractor split is
 made per SOURCE, so no distractor shares any pixel with a catalogue photo; a final pHash
 check (also against the mirror image) drops any distractor still within a small Hamming
@@ -73,8 +75,9 @@ APT_PACKAGES = [
     "lomiri-wallpapers-16.04",
     "lomiri-wallpapers-20.04",
     "sway-backgrounds",
+    "tuxpaint-stamps-default",  # object photos and drawings on transparency: "product on white" shots
 ]
-DATA_VERSION = 2  # bump when the generation changes: cached data is rebuilt
+DATA_VERSION = 3  # bump when the generation changes: cached data is rebuilt
 
 N_CATALOGUE_PHOTOS = 110
 N_DISTRACTORS = 330
@@ -85,6 +88,8 @@ SCENES_PER_OTHER_LOGO = 2
 MAX_TILES_CATALOGUE = 4  # tiles of one source kept in the catalogue
 MAX_TILES_DISTRACTOR = 20
 TILE_MIN_SIDE = 1280  # a source whose short side is at least this is tiled
+STAMP_MIN_SIDE = 400  # Tux Paint stamps smaller than this are left out
+MIN_CORNERS = 40  # FAST corners (threshold 20) at 640 px: a photo with no visible structure is left out
 NEAR_DUP_SOURCE_DISTANCE = 10  # sources closer than this (pHash bits) are one picture
 CROSS_MIN_DISTANCE = 16  # a distractor this close to a catalogue photo is dropped
 
@@ -228,7 +233,11 @@ def list_sources(apt_versions: dict[str, str]) -> list[Source]:
                 continue
             if not path.is_file():
                 continue
-            if "/wallpapers/" in line and "/contents/" in line:  # KDE: one directory per picture
+            if package == "tuxpaint-stamps-default":
+                if _long_side(path) < STAMP_MIN_SIDE:
+                    continue
+                group = "/".join((*path.parts[-3:-1], path.stem)).lower()  # every stamp is a picture
+            elif "/wallpapers/" in line and "/contents/" in line:  # KDE: one directory per picture
                 group = path.parts[path.parts.index("wallpapers") + 1].lower()
             elif package == "sway-backgrounds":
                 group = "sway"
@@ -242,6 +251,14 @@ def list_sources(apt_versions: dict[str, str]) -> list[Source]:
         best = max({p.resolve() for p in paths}, key=lambda p: (_pixels(p), str(p)))
         sources.append(Source(key, origin_of[key], str(best)))
     return sources
+
+
+def _long_side(path: Path) -> int:
+    try:
+        with Image.open(path) as image:
+            return max(image.size)
+    except Exception:
+        return 0
 
 
 def _pixels(path: Path) -> int:
@@ -280,6 +297,14 @@ def texture(image: Image.Image) -> float:
     return float(lap.mean())
 
 
+def corners(image: Image.Image) -> int:
+    """FAST corners (OpenCV, threshold 20) on the image scaled to 640 px on its long side."""
+    import cv2
+
+    grey = resize_long(image.convert("L"), 640)
+    return len(cv2.FastFeatureDetector_create(threshold=20).detect(np.asarray(grey)))
+
+
 def contrast(image: Image.Image) -> float:
     """Standard deviation of a 32x32 grey thumbnail: low-frequency structure."""
     return float(np.asarray(image.convert("L").resize((32, 32), Image.BILINEAR), dtype=np.float32).std())
@@ -307,8 +332,14 @@ def derive_photos(sources: list[Source], seed: int) -> list[dict]:
         kept_groups.append(source.group)
         rng = rng_for(seed, "tiles", source.group)
         w, h = image.size
+        if max(w, h) < 300:
+            continue  # a thumbnail, not a photo
+        if source.origin.startswith("tuxpaint"):  # an object on transparency: on white, with a margin
+            pad = max(w, h) // 8
+            image = ImageOps.expand(image, border=pad, fill=(255, 255, 255))
+            w, h = image.size
         if min(w, h) >= TILE_MIN_SIDE:
-            tile = max(640, min(w, h) // 4)
+            tile = max(560, min(w, h) // 5)
             gap = tile // 12
             cols, rows = (w + gap) // (tile + gap), (h + gap) // (tile + gap)
             x0, y0 = (w - cols * (tile + gap) + gap) // 2, (h - rows * (tile + gap) + gap) // 2
@@ -331,6 +362,8 @@ def derive_photos(sources: list[Source], seed: int) -> list[dict]:
             crop = image.crop(box)
             if tag != "whole" and (texture(crop) < 2.0 or contrast(crop) < 10):
                 continue  # a flat gradient or a patch of sky: not a picture anyone would list
+            if corners(crop) < MIN_CORNERS:
+                continue  # no visible structure (abstract gradient wallpapers, out-of-focus patches)
             tile_hash = phash_int(crop)
             if any(hamming(tile_hash, p["phash"]) <= NEAR_DUP_SOURCE_DISTANCE for p in photos):
                 continue  # indistinguishable from a photo already kept
