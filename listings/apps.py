@@ -1,6 +1,20 @@
 from django.apps import AppConfig
 
 
+def _queue_matching(sender, listing_ids, **kwargs) -> None:
+    """New or changed listings: match them (on the match queue, after the commit)."""
+    from listings.matching import listings_queue_matching
+
+    listings_queue_matching(listing_ids=list(listing_ids))
+
+
+def _start_backscan(sender, asset_id, change, job_id=None, **kwargs) -> None:
+    """A brand's reference was added, changed or removed: look at the stored listings again."""
+    from listings.matching import backscan_start
+
+    backscan_start(asset_id=asset_id, change=change, job_id=job_id)
+
+
 class ListingsConfig(AppConfig):
     """The marketplace catalogue: sellers, listings, images, and the detections the workers raise."""
 
@@ -12,15 +26,5 @@ class ListingsConfig(AppConfig):
         from listings.models import Listing
         from listings.signals import listings_changed
 
-        def queue_matching(sender, listing_ids, **kwargs) -> None:
-            from listings.matching import listings_queue_matching
-
-            listings_queue_matching(listing_ids=list(listing_ids))
-
-        def start_backscan(sender, asset_id, change, job_id=None, **kwargs) -> None:
-            from listings.matching import backscan_start
-
-            backscan_start(asset_id=asset_id, change=change, job_id=job_id)
-
-        listings_changed.connect(queue_matching, sender=Listing, dispatch_uid="listings.queue_matching")
-        reference_asset_changed.connect(start_backscan, dispatch_uid="listings.start_backscan")
+        listings_changed.connect(_queue_matching, sender=Listing, dispatch_uid="listings.queue_matching")
+        reference_asset_changed.connect(_start_backscan, dispatch_uid="listings.start_backscan")
