@@ -104,21 +104,80 @@ def empty(size: tuple[int, int] = (0, 0)) -> LocalFeatures:
     )
 
 
-def orb(gray: np.ndarray, *, nfeatures: int, fast_threshold: int = 12) -> tuple[np.ndarray, np.ndarray]:
-    """ORB keypoints (x, y) and descriptors of a grayscale uint8 image, at most `nfeatures`."""
+# ORB settings shared by references and queries (they must agree for descriptors to match).
+FAST_THRESHOLD = 12
+LOW_FAST_THRESHOLD = 3
+GRID = 8  # keypoints are chosen per cell of a GRID x GRID grid ...
+OVERSAMPLE = 3  # ... out of OVERSAMPLE x nfeatures candidates
+
+
+def orb(
+    gray: np.ndarray,
+    *,
+    nfeatures: int,
+    fast_threshold: int = FAST_THRESHOLD,
+    low_threshold: int = LOW_FAST_THRESHOLD,
+    min_fraction: float = 0.5,
+    grid: int = GRID,
+    oversample: int = OVERSAMPLE,
+) -> tuple[np.ndarray, np.ndarray]:
+    """ORB keypoints (x, y) and descriptors of a grayscale uint8 image, at most `nfeatures`.
+
+    Distribution: plain ORB keeps the corners with the best Harris score over the whole image,
+    so big overlaid text, a busy collage host or a textured background take all of them and a
+    soft photo (or a small logo) gets none. Here ORB detects `oversample` x `nfeatures`
+    candidates, each cell of a `grid` x `grid` grid keeps its best nfeatures / grid² (unused
+    quota goes to the best remaining candidates anywhere), and only those are described.
+
+    Smooth pictures (gradients, soft wallpapers) have few corners above `fast_threshold` grey
+    levels: when fewer than `min_fraction` of `nfeatures` candidates come out, detection is
+    redone at `low_threshold`. Reference and query make the same choice on the same content.
+    """
     detector = cv2.ORB_create(
-        nfeatures=nfeatures,
+        nfeatures=nfeatures * oversample,
         scaleFactor=1.2,
         nlevels=8,
         edgeThreshold=15,
         patchSize=31,
         fastThreshold=fast_threshold,
     )
-    keypoints, descriptors = detector.detectAndCompute(gray, None)
+    keypoints = detector.detect(gray, None)
+    if len(keypoints) < min_fraction * nfeatures and low_threshold < fast_threshold:
+        detector.setFastThreshold(low_threshold)
+        low = detector.detect(gray, None)
+        if len(low) > len(keypoints):
+            keypoints = low
+    if len(keypoints) > nfeatures:
+        keypoints = _grid_select(keypoints, gray.shape, nfeatures, grid)
+    if not keypoints:
+        return np.empty((0, 2), np.float32), np.empty((0, DESCRIPTOR_BYTES), np.uint8)
+    keypoints, descriptors = detector.compute(gray, keypoints)
     if descriptors is None or not keypoints:
         return np.empty((0, 2), np.float32), np.empty((0, DESCRIPTOR_BYTES), np.uint8)
     points = np.array([kp.pt for kp in keypoints], dtype=np.float32)
     return points, descriptors
+
+
+def _grid_select(keypoints, shape: tuple[int, int], n: int, grid: int) -> list:
+    """The best `n` keypoints by response, at most n / grid² per cell first, then the best others."""
+    h, w = shape
+    pts = np.array([k.pt for k in keypoints], dtype=np.float32)
+    response = np.array([k.response for k in keypoints], dtype=np.float32)
+    cx = np.minimum((pts[:, 0] * grid / max(w, 1)).astype(np.int64), grid - 1)
+    cy = np.minimum((pts[:, 1] * grid / max(h, 1)).astype(np.int64), grid - 1)
+    cell = cy * grid + cx
+    order = np.lexsort((-response, cell))  # by cell, best first within a cell
+    starts = np.searchsorted(cell[order], np.arange(grid * grid))
+    rank = np.arange(len(order)) - starts[cell[order]]
+    quota = max(1, n // (grid * grid))
+    chosen = order[rank < quota]
+    if len(chosen) > n:
+        chosen = chosen[np.argsort(-response[chosen], kind="stable")[:n]]
+    elif len(chosen) < n:
+        rest = order[rank >= quota]
+        rest = rest[np.argsort(-response[rest], kind="stable")[: n - len(chosen)]]
+        chosen = np.concatenate([chosen, rest])
+    return [keypoints[i] for i in np.sort(chosen)]
 
 
 def extract(
@@ -178,6 +237,11 @@ def _polygon_area(quad: np.ndarray) -> float:
     return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
 
 
+def _inlier_mask(homography: np.ndarray, src: np.ndarray, dst: np.ndarray, threshold: float) -> np.ndarray:
+    projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2).astype(np.float64), homography).reshape(-1, 2)
+    return np.sum((projected - dst) ** 2, axis=1) <= threshold * threshold
+
+
 def verify(
     ref_points: np.ndarray,
     query_points: np.ndarray,
@@ -195,34 +259,107 @@ def verify(
     max_scale: float = 12.0,
     min_spread: float = 0.2,
     max_perspective: float = 1.5,
+    max_iters: int = 400,
 ) -> Verified | None:
-    """Fit a homography with RANSAC and accept it only if it is a plausible view of the reference.
+    """Fit the reference to the query and accept the fit only if it is a plausible view of it.
 
-    Checks: at least `min_inliers` inliers; the reference box maps to a convex quadrilateral
-    with the expected orientation (reflected for mirror variants, not otherwise); every side at
-    least `min_side` px and opposite sides within `max_side_ratio`; the box's aspect ratio kept
-    within `max_aspect_change`; corner angles within
-    [min_angle, 180 - min_angle]; a linear scale within [min_scale, max_scale]; and the inliers
-    spread over at least `min_spread` of the reference box on both axes (no degenerate cluster),
-    at `min_inliers` distinct positions; and at most `max_perspective` foreshortening.
+    Model: a similarity (rotation, uniform scale, translation; a reflection for mirror variants)
+    fitted with RANSAC (`cv2.estimateAffinePartial2D`, 2-point samples: few iterations, robust
+    when inliers cluster), then refined to a homography by least squares on its inliers; the
+    homography is kept when it passes the checks with at least as many inliers (perspective,
+    slanted logos), otherwise the similarity is. A homography fitted directly by RANSAC on a
+    cluster of inliers extrapolates a wild perspective and used to reject true matches.
+
+    Checks: at least `min_inliers` inliers, at `min_inliers` distinct positions on both sides
+    and in at least `min_inliers` / 2 cells of 1/20 of the reference box (not one glyph);
+    the reference box maps to a convex quadrilateral with the expected orientation (reflected
+    for mirror variants, not otherwise); every side at least `min_side` px and opposite sides
+    within `max_side_ratio`; the box's aspect ratio kept within `max_aspect_change`; corner angles
+    within [min_angle, 180 - min_angle]; a linear scale within [min_scale, max_scale]; at most
+    `max_perspective` foreshortening; the inliers spread over at least `min_spread` of the
+    reference box on both axes, 10 % trimmed (no cluster such as one line of text; waived from
+    3 x `min_inliers` inliers, which no chance alignment reaches); and the reference overlaps
+    the query image.
     """
-    if len(ref_points) < max(min_inliers, 4):
+    if len(ref_points) < max(min_inliers, 3):
         return None
-    homography, mask = cv2.findHomography(
-        ref_points, query_points, cv2.RANSAC, ransac_threshold, maxIters=300, confidence=0.995
+    src = np.ascontiguousarray(ref_points, dtype=np.float32)
+    dst = np.ascontiguousarray(query_points, dtype=np.float32)
+    fit_src = src
+    if reflecting:
+        fit_src = src.copy()
+        fit_src[:, 0] = -fit_src[:, 0]
+    affine, mask = cv2.estimateAffinePartial2D(
+        fit_src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=ransac_threshold,
+        maxIters=max_iters,
+        confidence=0.995,
+        refineIters=10,
     )
-    if homography is None or mask is None:
+    if affine is None or mask is None or not np.all(np.isfinite(affine)):
         return None
     inliers = mask.ravel().astype(bool)
+    if int(inliers.sum()) < min_inliers:
+        return None
+    similarity = np.vstack([affine, [0.0, 0.0, 1.0]])
+    if reflecting:
+        similarity = similarity @ np.diag([-1.0, 1.0, 1.0])
+    inliers = _inlier_mask(similarity, src, dst, ransac_threshold)
+    candidates = []
+    if inliers.sum() >= 8:
+        homography, _ = cv2.findHomography(src[inliers], dst[inliers], 0)
+        if homography is not None and np.all(np.isfinite(homography)) and abs(homography[2, 2]) > 1e-9:
+            refined = _inlier_mask(homography, src, dst, ransac_threshold)
+            if refined.sum() >= inliers.sum():
+                candidates.append((homography, refined))
+    candidates.append((similarity, inliers))
+    checks = {
+        "box": box,
+        "query_size": query_size,
+        "reflecting": reflecting,
+        "min_inliers": min_inliers,
+        "min_side": min_side,
+        "max_side_ratio": max_side_ratio,
+        "min_angle": min_angle,
+        "max_aspect_change": max_aspect_change,
+        "min_scale": min_scale,
+        "max_scale": max_scale,
+        "min_spread": min_spread,
+        "max_perspective": max_perspective,
+    }
+    for homography, mask in candidates:
+        result = _plausible(homography, mask, src, dst, **checks)
+        if result is not None:
+            return result
+    return None
+
+
+def _plausible(
+    homography: np.ndarray,
+    inliers: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    *,
+    box,
+    query_size,
+    reflecting,
+    min_inliers,
+    min_side,
+    max_side_ratio,
+    min_angle,
+    max_aspect_change,
+    min_scale,
+    max_scale,
+    min_spread,
+    max_perspective,
+) -> Verified | None:
     count = int(inliers.sum())
-    if count < min_inliers or not np.all(np.isfinite(homography)):
+    if count < min_inliers:
         return None
     x0, y0, x1, y1 = box
     corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
-    projected = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), homography)
-    if projected is None:
-        return None
-    quad = projected.reshape(4, 2)
     # Every corner must be in front of the camera (positive w), or the quad is a fold-over.
     w = corners @ homography[2, :2] + homography[2, 2]
     if not (np.all(w > 0) or np.all(w < 0)):
@@ -230,6 +367,7 @@ def verify(
     # Mild perspective only: the projective denominator may vary by `max_perspective` over the box.
     if np.abs(w).max() > max_perspective * np.abs(w).min():
         return None
+    quad = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), homography).reshape(4, 2)
     signs = _cross_signs(quad)
     if not (np.all(signs > 0) or np.all(signs < 0)):
         return None
@@ -254,17 +392,24 @@ def verify(
     scale = np.sqrt(abs(_polygon_area(quad)) / max((x1 - x0) * (y1 - y0), 1e-6))
     if not min_scale <= scale <= max_scale:
         return None
-    used = ref_points[inliers]
+    used = src[inliers]
     # Distinct positions on both sides (pyramid levels repeat a corner at the same spot).
-    distinct = min(
-        len(np.unique(np.round(used / 2.0), axis=0)), len(np.unique(np.round(query_points[inliers] / 2.0), axis=0))
-    )
+    distinct = min(len(np.unique(np.round(used / 2.0), axis=0)), len(np.unique(np.round(dst[inliers] / 2.0), axis=0)))
     if distinct < min_inliers:
         return None
-    spread_x = (used[:, 0].max() - used[:, 0].min()) / max(x1 - x0, 1e-6)
-    spread_y = (used[:, 1].max() - used[:, 1].min()) / max(y1 - y0, 1e-6)
-    if min(spread_x, spread_y) < min_spread:
+    # A chance match (the same glyph of the same font) piles its inliers onto one small spot:
+    # they must fall in at least min_inliers / 2 cells of 1/20 of the reference box's long side.
+    cell = max(x1 - x0, y1 - y0, 1e-6) / 20.0
+    if len(np.unique(np.floor(used / cell), axis=0)) < (min_inliers + 1) // 2:
         return None
+    if count < 3 * min_inliers:
+        # Spread (10 % trimmed on each side) over both axes: not one line of text.
+        trim = max(1, count // 10)
+        xs, ys = np.sort(used[:, 0]), np.sort(used[:, 1])
+        spread_x = (xs[-1 - trim] - xs[trim]) / max(x1 - x0, 1e-6)
+        spread_y = (ys[-1 - trim] - ys[trim]) / max(y1 - y0, 1e-6)
+        if min(spread_x, spread_y) < min_spread:
+            return None
     # The reference must overlap the query image (not be projected entirely outside it).
     qw, qh = query_size
     inside = (quad[:, 0].max() > 0) and (quad[:, 0].min() < qw) and (quad[:, 1].max() > 0) and (quad[:, 1].min() < qh)

@@ -313,6 +313,12 @@ class Matcher:
         flann_above: int = 60_000,
         hash_photos_only: bool = True,
         max_pairs: int = 300,
+        min_votes: int | None = None,
+        logo_min_votes: int | None = None,
+        ransac_iters: int = 400,
+        lsh_tables: int = 10,
+        lsh_key_size: int = 20,
+        lsh_probe: int = 0,
     ) -> None:
         self.hash_radius = hash_radius
         self.dhash_radius = dhash_radius
@@ -325,18 +331,26 @@ class Matcher:
         self.flann_above = flann_above
         self.hash_photos_only = hash_photos_only
         self.max_pairs = max_pairs
+        self.min_votes = min_votes if min_votes is not None else self.min_inliers
+        self.logo_min_votes = logo_min_votes if logo_min_votes is not None else self.logo_min_inliers
+        self.ransac_iters = ransac_iters
+        self.lsh_tables = lsh_tables
+        self.lsh_key_size = lsh_key_size
+        self.lsh_probe = lsh_probe
+        self._logo_slots = np.zeros(0, bool)
+        self._dead_slots: set[int] = set()
         self._hashes = HammingIndex(radius=hash_radius)
         self._refs: dict[object, _Reference] = {}
         self._by_slot: dict[int, _Reference] = {}
         self._next_slot = 0
         # Descriptor index: an indexed "base" and a brute-force "delta" of recent additions.
         self._base_desc = np.empty((0, 32), np.uint8)
-        self._base_slot = np.empty(0, np.int64)
+        self._base_group = np.empty(0, np.int64)  # slot * 4 + variant, per indexed keypoint
         self._base_row = np.empty(0, np.int64)
         self._flann = None
         self._pending: list[_Reference] = []
         self._delta_desc = np.empty((0, 32), np.uint8)
-        self._delta_slot = np.empty(0, np.int64)
+        self._delta_group = np.empty(0, np.int64)
         self._delta_row = np.empty(0, np.int64)
         self._dead_rows = 0
 
@@ -359,6 +373,9 @@ class Matcher:
             ref.hash_entries = [entry for entry, _ in entries]
         self._refs[key] = ref
         self._by_slot[slot] = ref
+        if features.kind == "logo":
+            self._slot_is_logo(np.empty(0, np.int64))  # grow
+            self._logo_slots[slot] = True
         if local is not None and len(local):
             self._pending.append(ref)
 
@@ -371,18 +388,27 @@ class Matcher:
             self._hashes.remove(entry)
         if ref.local is not None:
             self._dead_rows += len(ref.local)
+            self._dead_slots.add(ref.slot)
         return True
 
     # -- descriptor index ------------------------------------------------------------------
 
+    @staticmethod
+    def _rows_of(refs: list[_Reference]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Descriptors, group (slot * 4 + variant) and keypoint row of every keypoint of `refs`."""
+        if not refs:
+            return np.empty((0, 32), np.uint8), np.empty(0, np.int64), np.empty(0, np.int64)
+        desc = np.concatenate([r.local.descriptors for r in refs])
+        group = np.concatenate([r.slot * 4 + r.local.variants.astype(np.int64) for r in refs])
+        row = np.concatenate([np.arange(len(r.local), dtype=np.int64) for r in refs])
+        return desc, group, row
+
     def _refresh(self) -> None:
         if self._pending:
-            descs = [self._delta_desc] + [r.local.descriptors for r in self._pending]
-            slots = [self._delta_slot] + [np.full(len(r.local), r.slot, np.int64) for r in self._pending]
-            rows = [self._delta_row] + [np.arange(len(r.local), dtype=np.int64) for r in self._pending]
-            self._delta_desc = np.concatenate(descs)
-            self._delta_slot = np.concatenate(slots)
-            self._delta_row = np.concatenate(rows)
+            desc, group, row = self._rows_of(self._pending)
+            self._delta_desc = np.concatenate([self._delta_desc, desc])
+            self._delta_group = np.concatenate([self._delta_group, group])
+            self._delta_row = np.concatenate([self._delta_row, row])
             self._pending = []
         base = len(self._base_desc)
         if len(self._delta_desc) > max(5_000, base // 4) or self._dead_rows > max(5_000, base // 4):
@@ -390,20 +416,20 @@ class Matcher:
 
     def _rebuild(self) -> None:
         refs = [r for r in self._refs.values() if r.local is not None and len(r.local)]
-        if refs:
-            self._base_desc = np.concatenate([r.local.descriptors for r in refs])
-            self._base_slot = np.concatenate([np.full(len(r.local), r.slot, np.int64) for r in refs])
-            self._base_row = np.concatenate([np.arange(len(r.local), dtype=np.int64) for r in refs])
-        else:
-            self._base_desc = np.empty((0, 32), np.uint8)
-            self._base_slot = self._base_row = np.empty(0, np.int64)
+        self._base_desc, self._base_group, self._base_row = self._rows_of(refs)
         self._flann = None
         if len(self._base_desc) > self.flann_above:
-            params = {"algorithm": 6, "table_number": 6, "key_size": 20, "multi_probe_level": 1}
+            params = {
+                "algorithm": 6,  # FLANN_INDEX_LSH
+                "table_number": self.lsh_tables,
+                "key_size": self.lsh_key_size,
+                "multi_probe_level": self.lsh_probe,
+            }
             self._flann = cv2.flann_Index(self._base_desc, params)
         self._delta_desc = np.empty((0, 32), np.uint8)
-        self._delta_slot = self._delta_row = np.empty(0, np.int64)
+        self._delta_group = self._delta_row = np.empty(0, np.int64)
         self._dead_rows = 0
+        self._dead_slots = set()
 
     def _knn(self, query: np.ndarray, desc: np.ndarray, flann=None) -> tuple[np.ndarray, np.ndarray]:
         k = min(self.neighbours, len(desc))
@@ -413,18 +439,23 @@ class Matcher:
         dist, idx = cv2.batchDistance(query, desc, -1, normType=cv2.NORM_HAMMING, K=k, update=0, crosscheck=False)
         return idx.astype(np.int64), dist.astype(np.int64)
 
-    def _tentative(self, query: LocalFeatures) -> dict[tuple[int, int], np.ndarray]:
-        """(slot, variant) -> array of (query keypoint, reference keypoint, distance) rows.
+    def _tentative(self, query: LocalFeatures) -> dict[int, np.ndarray]:
+        """group (slot * 4 + variant) -> array of (query keypoint, reference keypoint, distance)
+        rows, sorted by distance, for the groups worth verifying.
 
-        Only descriptor hits within `max_descriptor_distance`; per candidate, each query keypoint
+        Only descriptor hits within `max_descriptor_distance`; per reference, each query keypoint
         and each reference keypoint is used once (its closest pairing), so a blob of keypoints
-        at one spot cannot fake many inliers.
+        at one spot cannot fake many inliers. A group is worth verifying when it has at least
+        the inliers its kind needs in votes; the `max_candidates` best-voted are returned.
+        All NumPy: a query costs one k-NN search and a few sorts, whatever the references.
         """
         self._refresh()
-        qis, slots, rows, dists = [], [], [], []
-        for desc, slot_of, row_of, flann in (
-            (self._base_desc, self._base_slot, self._base_row, self._flann),
-            (self._delta_desc, self._delta_slot, self._delta_row, None),
+        if not len(query.descriptors):
+            return {}
+        qis, groups, rows, dists = [], [], [], []
+        for desc, group_of, row_of, flann in (
+            (self._base_desc, self._base_group, self._base_row, self._flann),
+            (self._delta_desc, self._delta_group, self._delta_row, None),
         ):
             if not len(desc):
                 continue
@@ -433,24 +464,46 @@ class Matcher:
             idx, dist = idx.ravel(), dist.ravel()
             keep = (idx >= 0) & (idx < len(desc)) & (dist <= self.max_descriptor_distance)
             qis.append(qi[keep])
-            slots.append(slot_of[idx[keep]])
+            groups.append(group_of[idx[keep]])
             rows.append(row_of[idx[keep]])
             dists.append(dist[keep])
         if not qis:
             return {}
-        qi, slot, row, dist = (np.concatenate(a) for a in (qis, slots, rows, dists))
+        qi, group, row, dist = (np.concatenate(a) for a in (qis, groups, rows, dists))
+        if not len(qi):
+            return {}
+        if self._dead_slots:
+            alive = ~np.isin(group >> 2, np.fromiter(self._dead_slots, np.int64))
+            qi, group, row, dist = qi[alive], group[alive], row[alive], dist[alive]
         order = np.argsort(dist, kind="stable")
-        qi, slot, row, dist = qi[order], slot[order], row[order], dist[order]
-        found: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
-        used: set[tuple[int, int, int]] = set()  # (slot, side, keypoint): side 0 query, 1 reference
-        for q, s, r, d in zip(qi.tolist(), slot.tolist(), row.tolist(), dist.tolist(), strict=True):
-            ref = self._by_slot.get(s)
-            if ref is None or (s, 0, q) in used or (s, 1, r) in used:
-                continue
-            used.add((s, 0, q))
-            used.add((s, 1, r))
-            found.setdefault((s, int(ref.local.variants[r])), []).append((q, r, d))
-        return {k: np.array(v, dtype=np.int64) for k, v in found.items()}
+        qi, group, row, dist = qi[order], group[order], row[order], dist[order]
+        slot = group >> 2
+        # One use per (reference, query keypoint) and per (reference keypoint), closest first.
+        _, first = np.unique(slot * (len(query.descriptors) + 1) + qi, return_index=True)
+        first.sort()
+        qi, group, row, dist, slot = qi[first], group[first], row[first], dist[first], slot[first]
+        _, first = np.unique(group * (1 << 20) + row, return_index=True)
+        first.sort()
+        qi, group, row, dist = qi[first], group[first], row[first], dist[first]
+        keys, votes = np.unique(group, return_counts=True)
+        needed = np.where(self._slot_is_logo(keys >> 2), self.logo_min_votes, self.min_votes)
+        worthy = votes >= needed
+        keys, votes = keys[worthy], votes[worthy]
+        if not len(keys):
+            return {}
+        best = keys[np.argsort(-votes, kind="stable")[: self.max_candidates]]
+        found = {}
+        for key in best.tolist():
+            mask = group == key
+            found[key] = np.stack([qi[mask], row[mask], dist[mask]], axis=1)
+        return found
+
+    def _slot_is_logo(self, slots: np.ndarray) -> np.ndarray:
+        if len(self._logo_slots) < self._next_slot:
+            grown = np.zeros(self._next_slot, bool)
+            grown[: len(self._logo_slots)] = self._logo_slots
+            self._logo_slots = grown
+        return self._logo_slots[slots]
 
     # -- matching --------------------------------------------------------------------------
 
@@ -482,21 +535,13 @@ class Matcher:
         qlocal = LocalFeatures.from_bytes(query.local)
         if not len(qlocal) or not self._refs:
             return {}
-        tentative = self._tentative(qlocal)
-        ranked = []
-        for (slot, variant), pairs in tentative.items():
-            ref = self._by_slot[slot]
-            if ref.key in skip:
-                continue
-            needed = self.logo_min_inliers if ref.features.kind == "logo" else self.min_inliers
-            votes = len(pairs)
-            if votes >= needed:
-                ranked.append((votes, slot, variant))
-        ranked.sort(reverse=True)
         best: dict[object, ImageMatch] = {}
-        for _votes, slot, variant in ranked[: self.max_candidates]:
-            ref = self._by_slot[slot]
-            pairs = tentative[(slot, variant)][: self.max_pairs]  # sorted by descriptor distance
+        for key, pairs in self._tentative(qlocal).items():
+            slot, variant = key >> 2, key & 3
+            ref = self._by_slot.get(slot)
+            if ref is None or ref.key in skip:
+                continue
+            pairs = pairs[: self.max_pairs]  # sorted by descriptor distance
             src = ref.local.points[pairs[:, 1]]
             dst = qlocal.points[pairs[:, 0]]
             needed = self.logo_min_inliers if ref.features.kind == "logo" else self.min_inliers
@@ -508,6 +553,7 @@ class Matcher:
                 reflecting=variant in REFLECTING,
                 min_inliers=needed,
                 ransac_threshold=self.ransac_threshold,
+                max_iters=self.ransac_iters,
             )
             if result is None:
                 continue
