@@ -11,6 +11,8 @@ import re
 from typing import Any
 
 import pytest
+import redis
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from brands import services
@@ -24,6 +26,17 @@ from tests.factories import IPRightFactory
 from tests.listings.kit import MARKETPLACE, listing_item
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def _worker_idle(worker: WorkerProcess) -> bool:
+    """Every task the worker received has finished (so the test's tables can be emptied safely)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    if any(client.llen(f"{worker.key_prefix}{queue}") for queue in settings.TASK_QUEUES):
+        return False
+    log = worker.log()
+    received = set(re.findall(r"Task [\w.]+\[([\w-]+)\] received", log))
+    finished = set(re.findall(r"Task [\w.]+\[([\w-]+)\] (?:succeeded|raised|retry)", log))
+    return received <= finished
 
 
 @pytest.fixture
@@ -71,3 +84,5 @@ def test_a_worker_indexes_a_reference_then_detects_a_listing_idempotently(
     wait_for(lambda: celery_worker_process.log().count("listings.listings_match[") > done_before + 1, timeout=60)
     wait_for(lambda: re.search(r"listings\.listings_match\[[\w-]+\] succeeded", celery_worker_process.log()))
     assert sorted(Detection.objects.filter(listing=listing).values_list("dedupe_key", flat=True)) == keys
+    wait_for(lambda: _worker_idle(celery_worker_process), timeout=60)
+    assert "Traceback" not in celery_worker_process.log()
