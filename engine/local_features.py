@@ -95,6 +95,20 @@ class LocalFeatures:
         )
 
 
+def with_extra(base: LocalFeatures, extra: LocalFeatures, factor: float) -> LocalFeatures:
+    """`base` plus the keypoints of `extra`, computed on the same image scaled by 1 / `factor`
+    (their points are multiplied by `factor` into `base`'s feature coordinates)."""
+    return LocalFeatures(
+        points=np.concatenate([base.points, extra.points * np.float32(factor)]),
+        variants=np.concatenate([base.variants, extra.variants]),
+        descriptors=np.concatenate([base.descriptors, extra.descriptors]),
+        size=base.size,
+        scale=base.scale,
+        offset=base.offset,
+        extent=base.extent,
+    )
+
+
 def empty(size: tuple[int, int] = (0, 0)) -> LocalFeatures:
     return LocalFeatures(
         points=np.empty((0, 2), np.float32),
@@ -154,15 +168,14 @@ def orb(
     keypoints, descriptors = detector.compute(gray, keypoints)
     if descriptors is None or not keypoints:
         return np.empty((0, 2), np.float32), np.empty((0, DESCRIPTOR_BYTES), np.uint8)
-    points = np.array([kp.pt for kp in keypoints], dtype=np.float32)
-    return points, descriptors
+    return cv2.KeyPoint_convert(keypoints).reshape(-1, 2).astype(np.float32), descriptors
 
 
 def _grid_select(keypoints, shape: tuple[int, int], n: int, grid: int) -> list:
     """The best `n` keypoints by response, at most n / grid² per cell first, then the best others."""
     h, w = shape
-    pts = np.array([k.pt for k in keypoints], dtype=np.float32)
-    response = np.array([k.response for k in keypoints], dtype=np.float32)
+    pts = cv2.KeyPoint_convert(keypoints).reshape(-1, 2)
+    response = np.fromiter((k.response for k in keypoints), dtype=np.float32, count=len(keypoints))
     cx = np.minimum((pts[:, 0] * grid / max(w, 1)).astype(np.int64), grid - 1)
     cy = np.minimum((pts[:, 1] * grid / max(h, 1)).astype(np.int64), grid - 1)
     cell = cy * grid + cx
@@ -177,7 +190,7 @@ def _grid_select(keypoints, shape: tuple[int, int], n: int, grid: int) -> list:
         rest = order[rank >= quota]
         rest = rest[np.argsort(-response[rest], kind="stable")[: n - len(chosen)]]
         chosen = np.concatenate([chosen, rest])
-    return [keypoints[i] for i in np.sort(chosen)]
+    return [keypoints[i] for i in np.sort(chosen).tolist()]
 
 
 def extract(

@@ -45,7 +45,7 @@ import numpy as np
 
 from engine.hamming_index import HammingIndex
 from engine.images import DIHEDRAL, decode_gray, dhash_int, hash_pair, open_image, phash_int, trim_box
-from engine.local_features import REFLECTING, VARIANT_NAMES, LocalFeatures, extract, verify
+from engine.local_features import REFLECTING, VARIANT_NAMES, LocalFeatures, extract, verify, with_extra
 
 QUERY_SIDE = 640  # long side of the grayscale image ORB runs on
 QUERY_DRAFT_SIDE = 480  # JPEG draft decode: smallest 1/2^k scale still >= this, then down to QUERY_SIDE
@@ -53,6 +53,8 @@ QUERY_FEATURES = 1000
 HASH_ONLY_SIDE = 256  # decode size when local features are not wanted
 PHOTO_SIDE = 640
 PHOTO_FEATURES = 500  # per variant (identity, mirror)
+PHOTO_SMALL_SIDE = 320  # the photo again at half size (its identity variant only), so that ...
+PHOTO_SMALL_FEATURES = 250  # ... a photo pasted small into a collage still finds its scale
 LOGO_SIDE = 200  # a logo's content is scaled (up or down) to this long side ...
 LOGO_PAD = 24  # ... and padded, so ORB finds corners at its edges
 LOGO_FEATURES = 300  # per polarity
@@ -153,6 +155,12 @@ def _photo_reference(data: bytes) -> ReferenceFeatures:
         dhashes.append(dh)
         names.append("untrimmed")
     local = extract(gray, nfeatures=PHOTO_FEATURES, variants=(0, 1), scale=width / gray.shape[1])
+    if PHOTO_SMALL_FEATURES and max(gray.shape) > PHOTO_SMALL_SIDE * 1.4:
+        factor = max(gray.shape) / PHOTO_SMALL_SIDE
+        size = (max(1, round(gray.shape[1] / factor)), max(1, round(gray.shape[0] / factor)))
+        small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        extra = extract(small, nfeatures=PHOTO_SMALL_FEATURES, variants=(0,))
+        local = with_extra(local, extra, gray.shape[1] / size[0])
     return ReferenceFeatures(
         kind="photo",
         width=width,
@@ -304,10 +312,10 @@ class Matcher:
         *,
         hash_radius: int = 10,
         dhash_radius: int = 16,
-        min_inliers: int = 12,
-        logo_min_inliers: int | None = None,
+        min_inliers: int = 10,
+        logo_min_inliers: int | None = 8,
         max_descriptor_distance: int = 64,
-        max_candidates: int = 6,
+        max_candidates: int = 10,
         ransac_threshold: float = 5.0,
         neighbours: int = 2,
         flann_above: int = 60_000,
