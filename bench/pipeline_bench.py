@@ -141,6 +141,7 @@ def main() -> None:
         from django.core.files.uploadedfile import SimpleUploadedFile
         from django.core.management import call_command
         from django.db import connection
+        from django.utils import timezone
         from tqdm import tqdm
 
         from brands import services as brand_services
@@ -166,7 +167,7 @@ def main() -> None:
             right = IPRight.objects.create(
                 brand=brand, kind="trademark_combined", title=f"{name} mark", registration_number=f"R{b}",
                 office="EUIPO", jurisdictions=["EU"], nice_classes=[18], holder_name=name, status="verified",
-                valid_from="2020-01-01", word_mark=name,
+                valid_from="2020-01-01", word_mark=name, submitted_at=timezone.now(), decided_at=timezone.now(),
             )  # fmt: skip
             logo, authentic = logo_art(rng), photo(rng)
             logos.append(logo)
