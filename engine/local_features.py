@@ -144,8 +144,9 @@ def orb(
     quota goes to the best remaining candidates anywhere), and only those are described.
 
     Smooth pictures (gradients, soft wallpapers) have few corners above `fast_threshold` grey
-    levels: when fewer than `min_fraction` of `nfeatures` candidates come out, detection is
-    redone at `low_threshold`. Reference and query make the same choice on the same content.
+    levels: when fewer than `min_fraction` of `nfeatures` candidates come out, or they cover less
+    than half of the grid's cells (big text over a soft picture), detection is redone at
+    `low_threshold`. Textured pictures (most) pay for one detection only.
     """
     detector = cv2.ORB_create(
         nfeatures=nfeatures * oversample,
@@ -156,7 +157,8 @@ def orb(
         fastThreshold=fast_threshold,
     )
     keypoints = detector.detect(gray, None)
-    if len(keypoints) < min_fraction * nfeatures and low_threshold < fast_threshold:
+    sparse = len(keypoints) < min_fraction * nfeatures or _cells_hit(keypoints, gray.shape, grid) < grid * grid / 2
+    if sparse and low_threshold < fast_threshold:
         detector.setFastThreshold(low_threshold)
         low = detector.detect(gray, None)
         if len(low) > len(keypoints):
@@ -169,6 +171,16 @@ def orb(
     if descriptors is None or not keypoints:
         return np.empty((0, 2), np.float32), np.empty((0, DESCRIPTOR_BYTES), np.uint8)
     return cv2.KeyPoint_convert(keypoints).reshape(-1, 2).astype(np.float32), descriptors
+
+
+def _cells_hit(keypoints, shape: tuple[int, int], grid: int) -> int:
+    if not keypoints:
+        return 0
+    h, w = shape
+    pts = cv2.KeyPoint_convert(keypoints).reshape(-1, 2)
+    cx = np.minimum((pts[:, 0] * grid / max(w, 1)).astype(np.int64), grid - 1)
+    cy = np.minimum((pts[:, 1] * grid / max(h, 1)).astype(np.int64), grid - 1)
+    return len(np.unique(cy * grid + cx))
 
 
 def _grid_select(keypoints, shape: tuple[int, int], n: int, grid: int) -> list:

@@ -115,3 +115,29 @@ def paste_logo(
     for px, py in [(-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)]:
         corners.append((cx + px * math.cos(t) - py * math.sin(t), cy + px * math.sin(t) + py * math.cos(t)))
     return out.convert("RGB"), corners
+
+
+def soft_photo(seed: int, size: tuple[int, int] = (1000, 750)) -> Image.Image:
+    """A low-texture picture (a soft wallpaper): a smooth gradient with a few faint lines and
+    blobs, low contrast everywhere; plain ORB at its usual FAST threshold finds few corners."""
+    rng = random.Random(seed)
+    w, h = size
+    x = np.linspace(0, 1, w)[None, :, None]
+    y = np.linspace(0, 1, h)[:, None, None]
+    c0 = np.array([rng.randrange(60, 200) for _ in range(3)])[None, None, :]
+    c1 = np.array([rng.randrange(60, 200) for _ in range(3)])[None, None, :]
+    base = (c0 * (1 - x) + c1 * x + 25 * np.sin(3 * y + 2 * x + seed)).clip(0, 255)
+    image = Image.fromarray(base.astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        shade = rng.randrange(-12, 12)
+        x0, y0 = rng.randrange(w), rng.randrange(h)
+        colour = tuple(int(np.clip(v + shade, 0, 255)) for v in base[min(y0, h - 1), min(x0, w - 1)])
+        if rng.random() < 0.5:
+            draw.line([x0, y0, x0 + rng.randrange(-300, 300), y0 + rng.randrange(-300, 300)], fill=colour, width=2)
+        else:
+            r = rng.randrange(15, 60)
+            draw.polygon([(x0 + rng.randrange(-r, r), y0 + rng.randrange(-r, r)) for _ in range(4)], fill=colour)
+    noise = np.random.default_rng(seed).normal(0, 1.5, (h, w, 3))
+    array = (np.asarray(image).astype(np.float32) + noise).clip(0, 255).astype(np.uint8)
+    return Image.fromarray(array).filter(ImageFilter.GaussianBlur(1.0))
