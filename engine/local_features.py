@@ -302,9 +302,9 @@ def verify(
     within `max_side_ratio`; the box's aspect ratio kept within `max_aspect_change`; corner angles
     within [min_angle, 180 - min_angle]; a linear scale within [min_scale, max_scale]; at most
     `max_perspective` foreshortening; the inliers spread over at least `min_spread` of the
-    reference box on both axes, 10 % trimmed (no cluster such as one line of text; waived from
-    3 x `min_inliers` inliers, which no chance alignment reaches); and the reference overlaps
-    the query image.
+    reference box's part inside the query on both axes, 10 % trimmed (no cluster such as one
+    line of text; waived from 3 x `min_inliers` inliers, or 2 x in `min_inliers` cells, which no chance
+    alignment reaches); and the reference overlaps the query image.
     """
     if len(ref_points) < max(min_inliers, 3):
         return None
@@ -359,6 +359,24 @@ def verify(
         if result is not None:
             return result
     return None
+
+
+def _visible_box(homography: np.ndarray, box, query_size) -> tuple[float, float, float, float]:
+    """The reference box clipped to the query image's frame mapped back into the reference."""
+    x0, y0, x1, y1 = box
+    qw, qh = query_size
+    frame = np.array([[0, 0], [qw, 0], [qw, qh], [0, qh]], dtype=np.float64).reshape(-1, 1, 2)
+    try:
+        back = cv2.perspectiveTransform(frame, np.linalg.inv(homography)).reshape(4, 2)
+    except np.linalg.LinAlgError:
+        return x0, y0, x1, y1
+    if not np.all(np.isfinite(back)):
+        return x0, y0, x1, y1
+    vx0, vy0 = max(x0, back[:, 0].min()), max(y0, back[:, 1].min())
+    vx1, vy1 = min(x1, back[:, 0].max()), min(y1, back[:, 1].max())
+    if vx1 - vx0 < 0.1 * (x1 - x0) or vy1 - vy0 < 0.1 * (y1 - y0):
+        return x0, y0, x1, y1
+    return vx0, vy0, vx1, vy1
 
 
 def _plausible(
@@ -425,14 +443,17 @@ def _plausible(
     # A chance match (the same glyph of the same font) piles its inliers onto one small spot:
     # they must fall in at least min_inliers / 2 cells of 1/20 of the reference box's long side.
     cell = max(x1 - x0, y1 - y0, 1e-6) / 20.0
-    if len(np.unique(np.floor(used / cell), axis=0)) < (min_inliers + 1) // 2:
+    cells = len(np.unique(np.floor(used / cell), axis=0))
+    if cells < (min_inliers + 1) // 2:
         return None
-    if count < 3 * min_inliers:
-        # Spread (10 % trimmed on each side) over both axes: not one line of text.
+    if count < 3 * min_inliers and (count < 2 * min_inliers or cells < min_inliers):
+        # Spread (10 % trimmed on each side) over both axes of the part of the reference that
+        # lies inside the query (a crop shows only part of it): not one line of text.
+        vx0, vy0, vx1, vy1 = _visible_box(homography, box, query_size)
         trim = max(1, count // 10)
         xs, ys = np.sort(used[:, 0]), np.sort(used[:, 1])
-        spread_x = (xs[-1 - trim] - xs[trim]) / max(x1 - x0, 1e-6)
-        spread_y = (ys[-1 - trim] - ys[trim]) / max(y1 - y0, 1e-6)
+        spread_x = (xs[-1 - trim] - xs[trim]) / max(vx1 - vx0, 1e-6)
+        spread_y = (ys[-1 - trim] - ys[trim]) / max(vy1 - vy0, 1e-6)
         if min(spread_x, spread_y) < min_spread:
             return None
     # The reference must overlap the query image (not be projected entirely outside it).
