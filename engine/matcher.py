@@ -11,28 +11,43 @@ Two signals:
   untrimmed self when it had a border, in a `HammingIndex`; a query needs a pHash within
   `hash_radius` *and* the same variant's dHash within `dhash_radius`. Cheap; catches
   re-encodes, resizes, brightness/colour changes, mirrors, small overlays.
-* **local**: ORB keypoints (at most `QUERY_FEATURES` on a ≤ `QUERY_SIDE` px grayscale query;
-  photos indexed as themselves and mirrored, logos as a colour-independent "ink" rendering in
-  both polarities, upscaled and padded). All references' descriptors sit in one index (brute
-  force below `flann_above` rows, FLANN LSH above it), so a query costs one k-NN search however
-  many references there are; descriptor hits within `max_descriptor_distance` vote for
-  (reference, variant); only the `max_candidates` best-voted are verified with a RANSAC
-  homography and strict sanity checks (`engine.local_features.verify`). Catches crops,
-  collages, rotations, perspective, logos inside photos.
+* **local**: ORB keypoints (at most `QUERY_FEATURES` on a ≤ `QUERY_SIDE` px grayscale query,
+  chosen per cell of an 8x8 grid, with a low FAST threshold where the picture is smooth:
+  `engine.local_features.orb`; photos indexed as themselves, mirrored, and again at half size
+  so that a photo pasted small into a collage still finds its scale; logos as a
+  colour-independent "ink" rendering in both polarities, upscaled and padded). All references'
+  descriptors sit in one index (brute force below `flann_above` rows, FLANN LSH above it,
+  `lsh_tables` tables of `lsh_key_size` bits, no multi-probe), so a query costs one k-NN search
+  however many references there are; descriptor hits within `max_descriptor_distance` vote for
+  (reference, variant), one vote per query keypoint and per reference keypoint. Only groups
+  with at least `min_votes` votes (default: the inliers they would need) are verified, the
+  `max_candidates` best-voted of them, so most negatives need no RANSAC at all. Verification
+  (`engine.local_features.verify`): a RANSAC similarity (2-point samples, `ransac_iters`),
+  refined to a homography on its inliers when that keeps them, then strict sanity checks
+  (shape, scale, perspective, distinct positions, no single-spot cluster, spread). Catches
+  crops, collages, rotations, text overlays, perspective, logos inside photos.
 
 Incremental: `add`/`remove` only touch dictionaries and a pending list. New references'
 descriptors are matched by brute force (a "delta") until the delta outgrows a quarter of the
-indexed part, then everything is re-indexed on the next `match` (FLANN LSH build: ~0.1 s per
+indexed part, then everything is re-indexed on the next `match` (FLANN LSH build: ~0.2 s per
 100k descriptors); removed references are filtered out of results at once.
 
-Measured (2-core box shared with other jobs, load ~1.6; first cut, NOT yet at the target):
-benchmark subset (var/bench/matching, 241 references = 91 photos + 150 logos, ~181k indexed
-descriptors, 924 queries of median 1196 px): query_features 29.8 ms (JPEG draft decode ~10 ms,
-ORB at 640 px ~11 ms), match 198 ms (FLANN LSH k-NN of 1000 query descriptors ~27 ms, one
-RANSAC ~19 ms at up to 6 candidates; since then capped at 300 pairs and 300 iterations).
-Near-duplicate recall 0.80 at precision 0.86 (most false hits: catalogue tiles of the same
-wallpaper that are near-identical by pHash); crops (0.49-0.55), collage (0.46) and
-rotation 8° (0.70) are the weak transforms.
+Measured with the defaults (2-core box shared with other jobs; CPU time per thread, medians;
+var/bench/matching data v2 copied once: 260 references = 110 photos + 150 logos, 217k indexed
+descriptors, 2254 queries of median 1024 px; a throwaway script, not bench/matching_bench.py):
+query_features ~14-16 ms (JPEG draft decode ~2.6 ms, hashes 0.3 ms, ORB ~8-10 ms), match
+~12-14 ms (LSH k-NN ~8 ms, voting ~1 ms, verification ~0.7 ms for ~3.5 candidates), i.e.
+~28 ms per image with one worker per core: still ~2x over the 15 ms goal.
+Near-duplicates (best photo match; 1540 positives, 314 distractors): recall 0.960 at
+precision 1.000 (no distractor or wrong reference matched at all; the score threshold is the
+engine's own: anything returned) - jpeg_q30, downscale, blur, grayscale, saturation, mirror,
+border 1.00, brightness 0.99, text overlay 0.98, rotate 8° 0.98, centre crop 70 % 0.91,
+crop+JPEG+text 0.91, collage 0.84, off-centre crop 60 % 0.84 (soft wallpapers with few
+corners). Logos in photos (300 positives at 8-35 % width, 314 logo-free and 100 other-brand
+negatives): recall 0.46 at precision 1.00, no false detection; by width 8-15 % 0.20, 15-25 %
+0.50, 25-35 % 0.62. ORB needs corners: plain geometric marks (circles, pins, stars) and logos
+under ~60 px in the 512 px feature image are the misses; a shape/edge-based logo stage or a
+higher-resolution query pass would be needed for the logo target.
 """
 
 from __future__ import annotations
@@ -305,6 +320,14 @@ class Matcher:
       max_descriptor_distance: ORB descriptor hits beyond this (of 256 bits) are ignored.
       max_candidates: references (variants) verified geometrically per query.
       ransac_threshold: reprojection error in query feature-image px.
+      min_votes / logo_min_votes: descriptor votes a (reference, variant) needs to be verified
+        at all (default: min_inliers / logo_min_inliers, which it could not reach with fewer).
+      ransac_iters: RANSAC iterations of the similarity fit (2-point samples).
+      lsh_tables / lsh_key_size / lsh_probe: FLANN LSH index; multi-probe 1 finds a few more
+        neighbours for ~4x the search time.
+    Defaults: precision 1.00 on the benchmark data at these settings (see the module docstring),
+    so every returned match counts; lower min_inliers / logo_min_inliers trade precision for
+    recall (6 / 8 still had no false hit there, but little margin was measured below that).
     """
 
     def __init__(

@@ -150,3 +150,30 @@ def test_unreadable_images_raise(data):
         query_features(data)
     with pytest.raises((ValueError, OSError)):
         reference_features(data, kind="photo")
+
+
+def test_soft_low_texture_photo_is_found_when_cropped_or_overlaid():
+    m = Matcher()
+    for i in range(3):
+        m.add(f"soft{i}", reference_features(gen.encode(gen.soft_photo(i)), kind="photo"))
+    m.add("photo0", reference_features(gen.encode(gen.photo(0)), kind="photo"))
+    crop = gen.soft_photo(1).crop((200, 150, 800, 600))  # 60 %, off the hash's reach
+    assert best(m.match(query_features(gen.encode(crop, quality=60)))).key == "soft1"
+    from PIL import ImageDraw
+
+    overlaid = gen.soft_photo(2)
+    ImageDraw.Draw(overlaid).text((40, 280), "BEST PRICE", fill=(255, 255, 255), font=gen.font(130))
+    overlaid = overlaid.crop((100, 0, 1000, 750))
+    assert best(m.match(query_features(gen.encode(overlaid)))).key == "soft2"
+    assert m.match(query_features(gen.encode(gen.soft_photo(9)))) == []
+
+
+def test_small_photo_in_a_collage_is_found(matcher):
+    scene = gen.photo(51, (1200, 900))
+    scene.paste(gen.photo(1).resize((400, 300)), (700, 80))  # a third of the width
+    match = best(matcher.match(query_features(gen.encode(scene))))
+    assert match.key == "photo1"
+    assert match.signal == "local"
+    xs = [x for x, _ in match.region]
+    assert abs(min(xs) - 700) < 30
+    assert abs(max(xs) - 1100) < 30
