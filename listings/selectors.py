@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -174,9 +175,10 @@ def search_page(
     """One page of results, fast on large catalogues.
 
     Ranking every match of a common word ("jacket") would sort hundreds of thousands of rows;
-    instead the two relevance groups are read in turn, each newest first, so PostgreSQL can
-    stop after one page (a backward scan of the first-seen index, or the trigram index for
-    rare words). The total is counted up to COUNT_CAP.
+    instead the two relevance groups are read in turn, each newest first, and only the page's
+    ids are read before the page's rows (with their sellers) are fetched. On PostgreSQL a
+    common word's title group is read from the newest listings backwards (`_recent_title_ids`);
+    a rare word's from the trigram index. The total is counted up to COUNT_CAP.
     """
     number = max(1, number)
     offset = (number - 1) * per_page
@@ -195,13 +197,66 @@ def search_page(
     newest = SORTS["newest"]
     # Every word in the title implies every word in the text: no need to test search_key too.
     in_title = _filtered(query, key_field="title_key", user=user)[0].order_by(*newest)
-    items = list(in_title.annotate(relevance=Value(1))[offset : offset + per_page])
+    title_ids = None
+    if capped and query == ListingQuery(q=query.q) and offset + per_page <= RECENT_PAGES_LIMIT:
+        title_ids = _recent_title_ids(keys, offset, per_page)  # None: not enough of them recently
+    if title_ids is None:
+        title_ids = list(in_title.values_list("pk", flat=True)[offset : offset + per_page])
+    items = _rows(title_ids, relevance=1)
     if len(items) < per_page:
         title_count = offset + len(items) if items or offset == 0 else in_title.count()
         rest_offset = max(0, offset - title_count)
-        rest = qs.exclude(_in_title(keys)).order_by(*newest).annotate(relevance=Value(0))
-        items += list(rest[rest_offset : rest_offset + per_page - len(items)])
+        rest = qs.exclude(_in_title(keys)).order_by(*newest).values_list("pk", flat=True)
+        items += _rows(list(rest[rest_offset : rest_offset + per_page - len(items)]), relevance=0)
     return SearchPage(items, number, per_page, total, capped)
+
+
+def _rows(ids: list[int], *, relevance: int) -> list[Listing]:
+    """The listings `ids` with their sellers, in that order.
+
+    The page's ids come first, its rows second: joining the seller (and reading whole rows)
+    before the top-N sort would do it for every match instead of for the 25 shown.
+    """
+    if not ids:
+        return []
+    found = Listing.objects.select_related("seller").in_bulk(ids)
+    rows = [found[pk] for pk in ids if pk in found]
+    for row in rows:
+        row.relevance = relevance
+    return rows
+
+
+# How far back the title group of a common word is read in first-seen order (PostgreSQL), and
+# up to which page: past either, the trigram index answers (`_recent_title_ids`).
+RECENT_WINDOW = 50_000
+RECENT_PAGES_LIMIT = 100
+
+
+def _recent_title_ids(keys: list[str], offset: int, per_page: int) -> list[int] | None:
+    """Ids of the title group's rows [offset, offset + per_page) if the newest RECENT_WINDOW
+    listings hold that many of them, else None (PostgreSQL, a query with words and no filter).
+
+    A word with thousands of matches ("bag", a brand) would make the trigram index return every
+    one of them, each a visit to a wide row, to keep the newest 25. Reading the listings newest
+    first instead stops after a few thousand, all from one narrow covering index (first_seen_at,
+    id INCLUDE title_key: migration 0007), without touching the table. The window bounds the
+    cost when the word is rarer than it looked; the rows found in it are the newest of all, so
+    the page is the same as the index's.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    table = connection.ops.quote_name(Listing._meta.db_table)
+    like = " AND ".join(["title_key LIKE %s"] * len(keys))
+    patterns = ["%" + connection.ops.prep_for_like_query(k) + "%" for k in keys]
+    sql = (
+        f"SELECT id FROM (SELECT id, first_seen_at, title_key FROM {table}"  # noqa: S608 (names and placeholders only)
+        " ORDER BY first_seen_at DESC, id DESC LIMIT %s) recent"
+        f" WHERE {like} ORDER BY first_seen_at DESC, id DESC LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [RECENT_WINDOW, *patterns, per_page, offset])
+        ids = [row[0] for row in cursor.fetchall()]
+    return ids if len(ids) == per_page else None
 
 
 def facets(qs: QuerySet[Listing], *, limit: int = 10) -> dict[str, list[tuple[str, int]]]:

@@ -8,7 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 
+from listings import selectors
 from listings.models import Listing, Seller
 from listings.selectors import ListingQuery, facets, listing_search, seller_list
 from listings.services import listings_ingest
@@ -242,3 +244,71 @@ def test_facets_of_no_results_are_empty(cast: Cast, catalogue: dict) -> None:
     counts = facets(listing_search(user=cast.viewer_a, query=ListingQuery(q="nothing-like-this")))
 
     assert counts == {"marketplace": [], "category": [], "status": []}
+
+
+# --- The results page: the same order as the full ranking, whichever way it is read ----------------
+
+
+@pytest.fixture
+def ranked_catalogue(db: None) -> None:
+    """Title hits, description-only hits and others, first seen in an order unlike their ids (with ties)."""
+    _ingest(
+        *[listing_item(f"T{i}", title=f"Gucci bag {i}") for i in range(20)],
+        *[listing_item(f"D{i}", title=f"Tote {i}", description="Like G.U.C.C.I") for i in range(10)],
+        *[listing_item(f"P{i}", title=f"Plain belt {i}") for i in range(10)],
+    )
+    for i, listing in enumerate(Listing.objects.order_by("id")):
+        set_first_seen(listing, dt.date(2025, 1, 1) + dt.timedelta(days=(i * 7) % 13))
+
+
+def _pages(user: Any, query: ListingQuery, per_page: int) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    for number in range(1, 20):
+        page = selectors.search_page(user=user, query=query, number=number, per_page=per_page)
+        if page.number != number or not page.items:
+            break
+        found += [(listing.external_id, listing.relevance) for listing in page.items]
+        if not page.has_next:
+            break
+    return found
+
+
+@pytest.mark.parametrize("window", [3, 25, 10_000])
+@pytest.mark.parametrize("count_cap", [10, 1_000])
+@pytest.mark.parametrize("per_page", [5, 7])
+def test_search_pages_follow_the_full_ranking(
+    cast: Cast, ranked_catalogue: None, monkeypatch: pytest.MonkeyPatch, window: int, count_cap: int, per_page: int
+) -> None:
+    # A small cap makes the count "capped", as a common word's is: the title group may then be
+    # read from the newest listings backwards (PostgreSQL), within a window small or large.
+    monkeypatch.setattr(selectors, "COUNT_CAP", count_cap)
+    monkeypatch.setattr(selectors, "RECENT_WINDOW", window)
+    for query in [ListingQuery(q="gucci"), ListingQuery(q="G u c c i bag"), ListingQuery(q="gucci", status="active")]:
+        ranked = [
+            (listing.external_id, listing.relevance) for listing in listing_search(user=cast.viewer_a, query=query)
+        ]
+
+        assert _pages(cast.viewer_a, query, per_page) == ranked
+    assert len(ranked) == 30  # (the last query's) every title hit first, then the description-only ones
+    assert {r for _, r in ranked[:20]} == {1}
+    assert {r for _, r in ranked[20:]} == {0}
+
+
+def test_the_newest_title_hits_come_from_a_window_of_recent_listings_on_postgresql(
+    cast: Cast, ranked_catalogue: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    title_ids = [
+        listing.pk
+        for listing in listing_search(user=cast.viewer_a, query=ListingQuery(q="gucci"))
+        if listing.relevance == 1
+    ]
+
+    recent = selectors._recent_title_ids(["guci"], 5, 5)
+    monkeypatch.setattr(selectors, "RECENT_WINDOW", 3)  # too few recent title hits: the caller uses the index
+    too_few = selectors._recent_title_ids(["guci"], 0, 5)
+
+    if connection.vendor == "postgresql":
+        assert recent == title_ids[5:10]
+    else:
+        assert recent is None
+    assert too_few is None
