@@ -27,10 +27,11 @@ Two signals:
   (shape, scale, perspective, distinct positions, no single-spot cluster, spread). Catches
   crops, collages, rotations, text overlays, perspective, logos inside photos.
 
-Incremental: `add`/`remove` only touch dictionaries and a pending list. New references'
-descriptors are matched by brute force (a "delta") until the delta outgrows a quarter of the
-indexed part, then everything is re-indexed on the next `match` (FLANN LSH build: ~0.2 s per
-100k descriptors); removed references are filtered out of results at once.
+Incremental: `add`/`remove` only touch dictionaries and a pending list. On the next `match`
+new references' descriptors join a small second index (the "delta", its own LSH index rebuilt
+then: a few ms per 1000 descriptors; brute force is slower than LSH from ~500 rows) until the
+delta outgrows a quarter of the main index, then everything is re-indexed (FLANN LSH build:
+~0.2 s per 100k descriptors); removed references are filtered out of results at once.
 
 Measured with the defaults (2-core box shared with other jobs; CPU time per thread, medians;
 var/bench/matching data v2 copied once: 260 references = 110 photos + 150 logos, 217k indexed
@@ -341,7 +342,7 @@ class Matcher:
         max_candidates: int = 10,
         ransac_threshold: float = 5.0,
         neighbours: int = 2,
-        flann_above: int = 60_000,
+        flann_above: int = 500,
         hash_photos_only: bool = True,
         max_pairs: int = 300,
         min_votes: int | None = None,
@@ -379,6 +380,7 @@ class Matcher:
         self._base_group = np.empty(0, np.int64)  # slot * 4 + variant, per indexed keypoint
         self._base_row = np.empty(0, np.int64)
         self._flann = None
+        self._delta_flann = None
         self._pending: list[_Reference] = []
         self._delta_desc = np.empty((0, 32), np.uint8)
         self._delta_group = np.empty(0, np.int64)
@@ -441,22 +443,32 @@ class Matcher:
             self._delta_group = np.concatenate([self._delta_group, group])
             self._delta_row = np.concatenate([self._delta_row, row])
             self._pending = []
+            base = len(self._base_desc)
+            if len(self._delta_desc) > max(5_000, base // 4):
+                self._rebuild()
+                return
+            self._delta_flann = self._lsh(self._delta_desc)  # small: a few ms per 1000 rows
         base = len(self._base_desc)
-        if len(self._delta_desc) > max(5_000, base // 4) or self._dead_rows > max(5_000, base // 4):
+        if self._dead_rows > max(5_000, base // 4):
             self._rebuild()
+
+    def _lsh(self, desc: np.ndarray):
+        """A FLANN LSH index of `desc`, or None below `flann_above` rows (brute force then)."""
+        if len(desc) <= self.flann_above:
+            return None
+        params = {
+            "algorithm": 6,  # FLANN_INDEX_LSH
+            "table_number": self.lsh_tables,
+            "key_size": self.lsh_key_size,
+            "multi_probe_level": self.lsh_probe,
+        }
+        return cv2.flann_Index(desc, params)
 
     def _rebuild(self) -> None:
         refs = [r for r in self._refs.values() if r.local is not None and len(r.local)]
         self._base_desc, self._base_group, self._base_row = self._rows_of(refs)
-        self._flann = None
-        if len(self._base_desc) > self.flann_above:
-            params = {
-                "algorithm": 6,  # FLANN_INDEX_LSH
-                "table_number": self.lsh_tables,
-                "key_size": self.lsh_key_size,
-                "multi_probe_level": self.lsh_probe,
-            }
-            self._flann = cv2.flann_Index(self._base_desc, params)
+        self._flann = self._lsh(self._base_desc)
+        self._delta_flann = None
         self._delta_desc = np.empty((0, 32), np.uint8)
         self._delta_group = self._delta_row = np.empty(0, np.int64)
         self._dead_rows = 0
@@ -486,7 +498,7 @@ class Matcher:
         qis, groups, rows, dists = [], [], [], []
         for desc, group_of, row_of, flann in (
             (self._base_desc, self._base_group, self._base_row, self._flann),
-            (self._delta_desc, self._delta_group, self._delta_row, None),
+            (self._delta_desc, self._delta_group, self._delta_row, self._delta_flann),
         ):
             if not len(desc):
                 continue
