@@ -48,7 +48,10 @@ corners). Logos in photos (300 positives at 8-35 % width, 314 logo-free and 100 
 negatives): recall 0.46 at precision 1.00, no false detection; by width 8-15 % 0.20, 15-25 %
 0.50, 25-35 % 0.62. ORB needs corners: plain geometric marks (circles, pins, stars) and logos
 under ~60 px in the 512 px feature image are the misses; a shape/edge-based logo stage or a
-higher-resolution query pass would be needed for the logo target.
+higher-resolution query pass would be needed for the logo target. The approximate k-NN
+costs logos too: on the `bench/matching_bench.py --quick` subset (50 references) exact k-NN
+found 0.58 of them, LSH 0.47 (near-duplicates 0.993 either way; query_features 15 ms, match
+7 ms there).
 """
 
 from __future__ import annotations
