@@ -181,7 +181,13 @@ def listing_findings(catalogue: references.Catalogue, listing: Listing, summary:
                         "reference": {"asset_id": info.asset_id, "label": info.label, "kind": info.kind},
                         "image_match": match.as_dict(),
                         "text": brand_text[0].as_dict() if brand_text else None,
-                        "thresholds": thresholds,
+                        # Inliers needed depend on the reference: logos have fewer corners than photos.
+                        "thresholds": {
+                            **thresholds,
+                            "min_inliers": settings.MATCH_LOGO_MIN_INLIERS
+                            if info.kind == ReferenceAsset.Kind.LOGO
+                            else settings.MATCH_MIN_INLIERS,
+                        },
                     },
                     match=match,
                 )

@@ -59,7 +59,11 @@ class Catalogue:
 
 
 def new_matcher() -> Matcher:
-    return Matcher(hash_radius=settings.MATCH_HASH_RADIUS, min_inliers=settings.MATCH_MIN_INLIERS)
+    return Matcher(
+        hash_radius=settings.MATCH_HASH_RADIUS,
+        min_inliers=settings.MATCH_MIN_INLIERS,
+        logo_min_inliers=settings.MATCH_LOGO_MIN_INLIERS,
+    )
 
 
 def usable_assets():
