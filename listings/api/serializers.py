@@ -22,7 +22,10 @@ class ListingImageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ListingImage
-        fields = ["id", "position", "source_url", "status", "error", "sha256", "width", "height", "url"]
+        fields = [
+            "id", "position", "source_url", "status", "error", "sha256", "width", "height", "url",
+            "match_status", "match_error", "matched_at",
+        ]  # fmt: skip
         read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True))

@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 from PIL import Image, ImageOps
 
 from brands import services as brand_services
@@ -223,6 +225,14 @@ def test_an_unreadable_stored_image_is_recorded_not_retried(cast: Cast, right_a)
     image.refresh_from_db()
     assert image.match_status == "failed"
     assert "Could not read the image" in image.match_error
+    # The brand sees why on the listing's page and in the API.
+    client = Client()
+    client.force_login(cast.manager_a)
+    page = client.get(reverse("listings:detail", args=[listing.pk])).content.decode()
+    assert "Matching failed" in page
+    assert "Could not read the image" in page
+    api = client.get(f"/api/v1/listings/{listing.pk}/").json()
+    assert api["images"][0]["match_status"] == "failed"
 
 
 def test_an_authentic_photo_is_found_mirrored_and_cropped(cast: Cast, right_a) -> None:
