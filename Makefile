@@ -44,7 +44,7 @@ check: $(STAMP)
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 worker: $(STAMP)
-	$(VENV)/bin/celery -A ippc worker -Q ingest,match,notify,maintenance --loglevel=INFO
+	$(VENV)/bin/celery -A ippc worker -Q ingest,match,backscan,notify,maintenance --loglevel=INFO
 
 beat: $(STAMP)
 	$(VENV)/bin/celery -A ippc beat --loglevel=INFO --schedule=var/celerybeat-schedule

@@ -347,9 +347,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
-# Named queues: ingest (listings in, images fetched), match (hashing, matching),
+# Named queues: ingest (listings in, images fetched), match (hashing, matching), backscan (a new
+# reference against the stored listings),
 # notify (email, webhooks), maintenance (periodic housekeeping, the default queue).
-TASK_QUEUES = ("ingest", "match", "notify", "maintenance")
+TASK_QUEUES = ("ingest", "match", "backscan", "notify", "maintenance")
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 # Which queue each task goes to, in one place (names are the tasks' `name=`).
 CELERY_TASK_ROUTES = {
@@ -361,7 +362,9 @@ CELERY_TASK_ROUTES = {
     "listings.saved_searches_run": {"queue": "maintenance"},
     "listings.saved_search_notify": {"queue": "notify"},
     "listings.listings_match": {"queue": "match"},
-    "listings.asset_backscan": {"queue": "match"},
+    # Its own queue: a worker reading both takes from each in turn, so a back-scan of millions of
+    # stored listings never holds up the matching of listings that just came in.
+    "listings.asset_backscan": {"queue": "backscan"},
     "listings.detections_notify": {"queue": "notify"},
     "core.worker_heartbeat": {"queue": "maintenance"},  # beat sends one to every queue explicitly
 }
