@@ -101,6 +101,39 @@ def open_image(
     return image, original_size
 
 
+_CV_REDUCED_GRAY = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4}
+_CV_REDUCED_GRAY[8] = cv2.IMREAD_REDUCED_GRAYSCALE_8
+
+
+def decode_gray_small(data: bytes, min_side: int = 100) -> tuple[np.ndarray, tuple[int, int]]:
+    """Grayscale array for hashing, as cheaply as possible, and the original size.
+
+    A JPEG is decoded by libjpeg (through OpenCV) straight to grayscale at the smallest 1/2,
+    1/4 or 1/8 scale whose long side is still at least `min_side` px: at 1/8 the decoder only
+    keeps each 8x8 block's DC coefficient, i.e. the block means, which is what a pHash/dHash
+    thumbnail averages anyway. EXIF orientation is applied (by OpenCV, as `decode_gray` does
+    with Pillow). The header is read with Pillow first (size, format, decompression-bomb
+    check); anything else than a complete JPEG (PNG, WebP, truncated data) goes through
+    `decode_gray` and behaves exactly like it. The long side is not capped: it is below
+    8 x `min_side` for any JPEG at least that big.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = Image.open(io.BytesIO(data))
+    original_size = image.size
+    # libjpeg only warns on a truncated stream (and fills in grey): leave those to Pillow.
+    if image.format != "JPEG" or b"\xff\xd9" not in data[-64:]:
+        return decode_gray(data, max(256, 2 * min_side))
+    long_side = max(original_size)
+    factor = 8
+    while factor > 1 and long_side / factor < min_side:
+        factor //= 2
+    gray = cv2.imdecode(np.frombuffer(data, np.uint8), _CV_REDUCED_GRAY[factor])
+    if gray is None or gray.size == 0:
+        return decode_gray(data, max(256, 2 * min_side))
+    return gray, original_size
+
+
 def to_gray(image: Image.Image, background: int = 255) -> np.ndarray:
     """Grayscale uint8 array; transparent pixels are flattened onto `background`."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
@@ -155,7 +188,8 @@ def phash_int(gray: np.ndarray) -> int:
     """64-bit pHash (imagehash's algorithm: DCT of a 32x32 thumbnail, 8x8 low band vs its median)."""
     small = cv2.resize(gray, (PHASH_SIDE, PHASH_SIDE), interpolation=cv2.INTER_AREA).astype(np.float32)
     low = cv2.dct(small)[:HASH_SIZE, :HASH_SIZE]
-    return _bits_to_int(low > np.median(low))
+    middle = np.sort(low, axis=None)[31:33]  # np.median's two middle values (np.median is slow)
+    return _bits_to_int(low > (middle[0] + middle[1]) / np.float32(2))
 
 
 def dhash_int(gray: np.ndarray) -> int:

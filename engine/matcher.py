@@ -63,13 +63,23 @@ import cv2
 import numpy as np
 
 from engine.hamming_index import HammingIndex
-from engine.images import DIHEDRAL, decode_gray, dhash_int, hash_pair, open_image, phash_int, trim_box
+from engine.images import (
+    DIHEDRAL,
+    decode_gray,
+    decode_gray_small,
+    dhash_int,
+    hash_pair,
+    open_image,
+    phash_int,
+    trim_box,
+)
 from engine.local_features import REFLECTING, VARIANT_NAMES, LocalFeatures, extract, verify, with_extra
 
 QUERY_SIDE = 640  # long side of the grayscale image ORB runs on
 QUERY_DRAFT_SIDE = 480  # JPEG draft decode: smallest 1/2^k scale still >= this, then down to QUERY_SIDE
 QUERY_FEATURES = 1000
-HASH_ONLY_SIDE = 256  # decode size when local features are not wanted
+HASH_ONLY_SIDE = 100  # local=False: JPEG decoded at the smallest 1/2^k scale leaving >= this, ...
+BORDER_SIDE = 200  # ... and again at >= this when it seems to have a border to trim
 PHOTO_SIDE = 640
 PHOTO_FEATURES = 500  # per variant (identity, mirror)
 PHOTO_SMALL_SIDE = 320  # the photo again at half size (its identity variant only), so that ...
@@ -260,8 +270,13 @@ def query_features(data: bytes, *, local: bool = True) -> QueryFeatures:
     if local:
         gray, (width, height) = decode_gray(data, QUERY_SIDE, draft_side=QUERY_DRAFT_SIDE)
     else:
-        gray, (width, height) = decode_gray(data, HASH_ONLY_SIDE)
+        gray, (width, height) = decode_gray_small(data, HASH_ONLY_SIDE)
     x0, y0, x1, y1 = trim_box(gray)
+    if not local and (x0, y0, x1, y1) != (0, 0, gray.shape[1], gray.shape[0]) and max(gray.shape) < BORDER_SIDE:
+        # A border (or what looks like one at 1/8 scale, where 8x8 blocks straddle its edge):
+        # trim again at the resolution a stored hash was computed at, so the box is as precise.
+        gray, _ = decode_gray_small(data, BORDER_SIDE)
+        x0, y0, x1, y1 = trim_box(gray)
     phash, dhash = hash_pair(gray[y0:y1, x0:x1])
     factor = width / gray.shape[1]
     fy = height / gray.shape[0]

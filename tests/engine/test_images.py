@@ -5,7 +5,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.images import decode_gray, decode_reduced, dhash_int, hash_pair, image_features, phash_int, trim_box
+from engine.images import (
+    decode_gray,
+    decode_gray_small,
+    decode_reduced,
+    dhash_int,
+    hash_pair,
+    image_features,
+    phash_int,
+    trim_box,
+)
 from tests.engine import imagegen as gen
 
 
@@ -43,6 +52,26 @@ def test_decode_gray_is_reduced_and_reports_the_original_size():
     assert size == (2400, 1600)
     assert max(gray.shape) <= 640
     assert gray.dtype == np.uint8
+
+
+def test_decode_gray_small_uses_the_smallest_jpeg_scale_and_agrees_with_decode_gray():
+    data = gen.encode(gen.photo(1, (2400, 1600)), quality=90)
+    small, size = decode_gray_small(data, 100)
+    assert size == (2400, 1600)
+    assert small.shape == (200, 300)  # 1/8: still >= 100 px
+    assert decode_gray_small(gen.encode(gen.photo(1, (600, 400))), 100)[0].shape == (100, 150)  # 1/4
+    gray, _ = decode_gray(data, 256)
+    (pa, da), (pb, db) = hash_pair(small), hash_pair(gray)
+    assert bin(pa ^ pb).count("1") <= 4
+    assert bin(da ^ db).count("1") <= 6
+
+
+def test_decode_gray_small_leaves_png_and_truncated_jpeg_to_pillow():
+    gray, _ = decode_gray_small(gen.encode(gen.logo(1), "PNG"))
+    assert gray[0, 0] == 255
+    assert gray.ndim == 2
+    with pytest.raises((ValueError, OSError)):
+        decode_gray_small(gen.encode(gen.photo(1))[:3000])
 
 
 def test_transparent_pixels_become_white():
