@@ -15,7 +15,9 @@ Two signals:
   chosen per cell of an 8x8 grid, with a low FAST threshold where the picture is smooth:
   `engine.local_features.orb`; photos indexed as themselves, mirrored, and again at half size
   so that a photo pasted small into a collage still finds its scale; logos as a
-  colour-independent "ink" rendering in both polarities, upscaled and padded). All references'
+  colour-independent "ink" rendering in both polarities, scaled to LOGO_SIDE and padded, plus
+  the same at LOGO_SMALL_SIDE with its keypoints mapped into the big rendering's frame, so a logo
+  40-80 px wide in the query image meets descriptors of its own scale). All references'
   descriptors sit in one index (brute force below `flann_above` rows, FLANN LSH above it,
   `lsh_tables` tables of `lsh_key_size` bits, no multi-probe), so a query costs one k-NN search
   however many references there are; descriptor hits within `max_descriptor_distance` vote for
@@ -48,7 +50,16 @@ corners). Logos in photos (300 positives at 8-35 % width, 314 logo-free and 100 
 negatives): recall 0.46 at precision 1.00, no false detection; by width 8-15 % 0.20, 15-25 %
 0.50, 25-35 % 0.62. ORB needs corners: plain geometric marks (circles, pins, stars) and logos
 under ~60 px in the 512 px feature image are the misses; a shape/edge-based logo stage or a
-higher-resolution query pass would be needed for the logo target. The approximate k-NN
+higher-resolution query pass would be needed for the logo target. Since: the small logo
+rendering (LOGO_SMALL_SIDE 100, 150 keypoints per polarity; +~45k indexed descriptors,
+match ~+1 ms) took logo recall to 0.60 at precision 1.00 with no false detection (8-15 % 0.43,
+15-25 % 0.65, 25-35 % 0.68, recoloured 0.60, occluded 0.42; same throwaway script, logo,
+logo-free and other-brand queries only). Multi-probe LSH would find ~+0.11 more but costs ~9x
+the k-NN time; 20 tables +0.05 for +12 ms.
+Hash-only queries (`query_features(local=False)`): a JPEG is decoded by libjpeg straight to
+grayscale at 1/8 (block means; ~1.4 ms of the ~1.9 ms is entropy decoding, which no scale
+avoids) and again at 1/4 only when a border seems to need trimming (~7 % of images); the
+hashes are the same functions, within 0-2 bits of those decoded at 1/4 before. The approximate k-NN
 costs logos too: on the `bench/matching_bench.py --quick` subset (50 references) exact k-NN
 found 0.58 of them, LSH 0.47 (near-duplicates 0.993 either way; query_features 15 ms, match
 7 ms there).
@@ -57,7 +68,7 @@ found 0.58 of them, LSH 0.47 (near-duplicates 0.993 either way; query_features 1
 from __future__ import annotations
 
 import base64
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -87,6 +98,8 @@ PHOTO_SMALL_FEATURES = 250  # ... a photo pasted small into a collage still find
 LOGO_SIDE = 200  # a logo's content is scaled (up or down) to this long side ...
 LOGO_PAD = 24  # ... and padded, so ORB finds corners at its edges
 LOGO_FEATURES = 300  # per polarity
+LOGO_SMALL_SIDE = 100  # the logo again at this content size (its keypoints mapped back) ...
+LOGO_SMALL_FEATURES = 150  # ... per polarity; 0: none
 KINDS = ("logo", "photo")
 
 
@@ -245,6 +258,18 @@ def _logo_reference(data: bytes) -> ReferenceFeatures:
         offset=(x0 * width / image.width - LOGO_PAD * to_original, y0 * width / image.width - LOGO_PAD * to_original),
         extent=(LOGO_PAD, LOGO_PAD, LOGO_PAD + size[0], LOGO_PAD + size[1]),
     )
+    if LOGO_SMALL_FEATURES:
+        # The logo again, small: a logo 40-80 px wide in the query's feature image has no
+        # pyramid level of the LOGO_SIDE rendering its size (ORB's levels go down by 1.2^7).
+        small_factor = LOGO_SMALL_SIDE / max(crop.shape)
+        small_size = (max(1, round(size[0] * small_factor)), max(1, round(size[1] * small_factor)))
+        small = np.clip(cv2.resize(crop, small_size, interpolation=cv2.INTER_AREA), 0, 1)
+        small = (235 - 215 * small).astype(np.uint8)
+        small = cv2.copyMakeBorder(small, LOGO_PAD, LOGO_PAD, LOGO_PAD, LOGO_PAD, cv2.BORDER_CONSTANT, value=235)
+        extra = extract(small, nfeatures=LOGO_SMALL_FEATURES, variants=(0, 2))
+        back = size[0] / small_size[0]
+        points = (extra.points - np.float32(LOGO_PAD)) * np.float32(back) + np.float32(LOGO_PAD)
+        local = with_extra(local, replace(extra, points=points), 1.0)
     ph, dh = hash_pair(rendered)
     return ReferenceFeatures(
         kind="logo",
