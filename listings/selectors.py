@@ -119,6 +119,11 @@ def _in_title(keys: list[str]) -> Q:
     return condition
 
 
+def _relevance(keys: list[str]) -> Case:
+    """1 when every word of the query is in the title, else 0."""
+    return Case(When(_in_title(keys), then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
 def listing_search(
     *, user: AbstractBaseUser | AnonymousUser | None, query: ListingQuery, skip_access: bool = False
 ) -> QuerySet[Listing]:
@@ -133,9 +138,7 @@ def listing_search(
     if query.sort == "risk":
         qs = _with_risk(qs, user)
     if keys:
-        qs = qs.annotate(
-            relevance=Case(When(_in_title(keys), then=Value(1)), default=Value(0), output_field=IntegerField())
-        )
+        qs = qs.annotate(relevance=_relevance(keys))
     else:
         qs = qs.annotate(relevance=Value(0, output_field=IntegerField()))
     return qs.order_by(*SORTS.get(query.sort, SORTS["relevance"]))
@@ -174,25 +177,42 @@ def search_page(
 ) -> SearchPage:
     """One page of results, fast on large catalogues.
 
-    Ranking every match of a common word ("jacket") would sort hundreds of thousands of rows;
-    instead the two relevance groups are read in turn, each newest first, and only the page's
-    ids are read before the page's rows (with their sellers) are fetched. On PostgreSQL a
-    common word's title group is read from the newest listings backwards (`_recent_title_ids`);
-    a rare word's from the trigram index. The total is counted up to COUNT_CAP.
+    The matches are counted up to COUNT_CAP by reading their order keys (relevance, first seen,
+    id); when that is all of them (a rare word), the page is ranked from those. Ranking every
+    match of a common word ("jacket") would sort hundreds of thousands of rows; instead the two
+    relevance groups are read in turn, each newest first: on PostgreSQL a common word's title
+    group comes from the newest listings backwards (`_recent_title_ids`), else from the trigram
+    index. Only the page's ids are read before its rows (with their sellers) are fetched.
     """
     number = max(1, number)
     offset = (number - 1) * per_page
     if not can_browse_catalogue(user):
         return SearchPage([], number, per_page, 0, False)
     qs, keys = _filtered(query, user=user)
-    total = qs.order_by()[: COUNT_CAP + 1].count()
+    ranked = query.sort == "relevance" and bool(keys)
+    if ranked:
+        # One read of every match's place in the order (up to COUNT_CAP + 1 of them): it counts
+        # them and, when that is all of them, ranks them too, without another query.
+        matches = list(
+            qs.order_by()
+            .annotate(in_title=_relevance(keys))
+            .values_list("in_title", "first_seen_at", "pk")[: COUNT_CAP + 1]
+        )
+        total = len(matches)
+    else:
+        total = qs.order_by()[: COUNT_CAP + 1].count()
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     last_page = max(1, -(-total // per_page))
     if number > last_page and not capped:  # past the end: show the last page
         number, offset = last_page, (last_page - 1) * per_page
-    if query.sort != "relevance" or not keys:
+    if not ranked:
         items = list(listing_search(user=user, query=query)[offset : offset + per_page])
+        return SearchPage(items, number, per_page, total, capped)
+    if not capped:  # every match is known: title hits first, then newest first (`SORTS["relevance"]`)
+        matches.sort(reverse=True)
+        chosen = matches[offset : offset + per_page]
+        items = _rows([pk for _, _, pk in chosen], relevance=[in_title for in_title, _, _ in chosen])
         return SearchPage(items, number, per_page, total, capped)
     newest = SORTS["newest"]
     # Every word in the title implies every word in the text: no need to test search_key too.
@@ -202,17 +222,18 @@ def search_page(
         title_ids = _recent_title_ids(keys, offset, per_page)  # None: not enough of them recently
     if title_ids is None:
         title_ids = list(in_title.values_list("pk", flat=True)[offset : offset + per_page])
-    items = _rows(title_ids, relevance=1)
+    items = _rows(title_ids, relevance=[1] * len(title_ids))
     if len(items) < per_page:
         title_count = offset + len(items) if items or offset == 0 else in_title.count()
         rest_offset = max(0, offset - title_count)
         rest = qs.exclude(_in_title(keys)).order_by(*newest).values_list("pk", flat=True)
-        items += _rows(list(rest[rest_offset : rest_offset + per_page - len(items)]), relevance=0)
+        rest_ids = list(rest[rest_offset : rest_offset + per_page - len(items)])
+        items += _rows(rest_ids, relevance=[0] * len(rest_ids))
     return SearchPage(items, number, per_page, total, capped)
 
 
-def _rows(ids: list[int], *, relevance: int) -> list[Listing]:
-    """The listings `ids` with their sellers, in that order.
+def _rows(ids: list[int], *, relevance: list[int]) -> list[Listing]:
+    """The listings `ids` with their sellers, in that order, each with its `relevance`.
 
     The page's ids come first, its rows second: joining the seller (and reading whole rows)
     before the top-N sort would do it for every match instead of for the 25 shown.
@@ -220,9 +241,11 @@ def _rows(ids: list[int], *, relevance: int) -> list[Listing]:
     if not ids:
         return []
     found = Listing.objects.select_related("seller").in_bulk(ids)
-    rows = [found[pk] for pk in ids if pk in found]
-    for row in rows:
-        row.relevance = relevance
+    rows = []
+    for pk, value in zip(ids, relevance, strict=True):
+        if pk in found:  # (deleted since its id was read)
+            found[pk].relevance = value
+            rows.append(found[pk])
     return rows
 
 
