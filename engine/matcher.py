@@ -115,6 +115,17 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+# OpenCV's random state (FLANN's LSH hash functions, sampling in the geometric checks) is shared
+# by everything in the thread: unseeded, the same listing could find different matches from one
+# worker (or one run) to the next, and detections would come and go. Seeded before every index
+# build and every match, matching is reproducible.
+RNG_SEED = 20261129
+
+
+def _seed_rng() -> None:
+    cv2.setRNGSeed(RNG_SEED)
+
+
 # --- Features ---------------------------------------------------------------------------------
 
 
@@ -499,6 +510,7 @@ class Matcher:
         """A FLANN LSH index of `desc`, or None below `flann_above` rows (brute force then)."""
         if len(desc) <= self.flann_above:
             return None
+        _seed_rng()
         params = {
             "algorithm": 6,  # FLANN_INDEX_LSH
             "table_number": self.lsh_tables,
@@ -536,6 +548,7 @@ class Matcher:
         All NumPy: a query costs one k-NN search and a few sorts, whatever the references.
         """
         self._refresh()
+        _seed_rng()  # the same state whether or not this call rebuilt an index
         if not len(query.descriptors):
             return {}
         qis, groups, rows, dists = [], [], [], []
@@ -683,6 +696,7 @@ class Matcher:
 
     def match(self, query: QueryFeatures) -> list[ImageMatch]:
         """At most one match (the best) per reference, best first; [] when nothing passes."""
+        _seed_rng()
         found = self._hash_matches(query)
         if query.local:
             found.update(self._local_matches(query, skip=set(found)))
