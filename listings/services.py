@@ -168,9 +168,11 @@ def _sellers(items: list[dict[str, Any]]) -> dict[tuple[str, str], Seller]:
         ids = [e for m, e in wanted if m == marketplace]
         for seller in Seller.objects.filter(marketplace=marketplace, external_id__in=ids):
             existing[(seller.marketplace, seller.external_id)] = seller
+    # Rows are inserted, updated and locked in key order: two batches sharing sellers then take
+    # their locks in the same order and queue behind each other instead of deadlocking.
     missing = [
         Seller(marketplace=m, external_id=e, name=data["name"], country=data["country"])
-        for (m, e), data in wanted.items()
+        for (m, e), data in sorted(wanted.items())
         if (m, e) not in existing
     ]
     if missing:
@@ -180,7 +182,7 @@ def _sellers(items: list[dict[str, Any]]) -> dict[tuple[str, str], Seller]:
         ):
             existing[(seller.marketplace, seller.external_id)] = seller
     renamed = []
-    for key, data in wanted.items():
+    for key, data in sorted(wanted.items()):
         seller = existing[key]
         if (seller.name, seller.country) != (data["name"], data["country"] or seller.country):
             seller.name, seller.country = data["name"], data["country"] or seller.country
@@ -218,11 +220,13 @@ def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
     with transaction.atomic():
         sellers = _sellers([clean for _, clean in valid])
         existing: dict[tuple[str, str], Listing] = {}
-        for marketplace in {clean["marketplace"] for _, clean in valid}:
+        for marketplace in sorted({clean["marketplace"] for _, clean in valid}):
             ids = [clean["external_id"] for _, clean in valid if clean["marketplace"] == marketplace]
             # Images prefetched once per batch: the diff and the reconciliation both read them.
-            locked = Listing.objects.select_for_update(of=("self",)).filter(
-                marketplace=marketplace, external_id__in=ids
+            locked = (
+                Listing.objects.select_for_update(of=("self",))
+                .filter(marketplace=marketplace, external_id__in=ids)
+                .order_by("pk")
             )
             for listing in locked.select_related("seller").prefetch_related("images"):
                 existing[(listing.marketplace, listing.external_id)] = listing
@@ -262,6 +266,8 @@ def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
                     changes["images"] = {"from": len(previous_urls), "to": len(clean["images"])}
                 to_update.append((result, listing, clean["images"], changes))
 
+        to_create.sort(key=lambda entry: (entry[1].marketplace, entry[1].external_id))
+        to_update.sort(key=lambda entry: entry[1].pk)
         Listing.objects.bulk_create([listing for _, listing, _ in to_create], batch_size=500)
         for result, listing, _ in to_create:
             result.status, result.listing_id = "created", listing.pk
