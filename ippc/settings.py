@@ -206,7 +206,8 @@ MATCH_TEXT_MIN_SCORE = env_float("MATCH_TEXT_MIN_SCORE", 0.6)
 # reference is matchable within this long without any rebuild.
 MATCH_INDEX_REFRESH_SECONDS = env_float("MATCH_INDEX_REFRESH_SECONDS", 1.0)
 MATCH_BATCH_SIZE = env_int("MATCH_BATCH_SIZE", 25)  # listings per matching task
-MATCH_BACKSCAN_CHUNK = env_int("MATCH_BACKSCAN_CHUNK", 200)  # stored images per back-scan task
+MATCH_BACKSCAN_CHUNK = env_int("MATCH_BACKSCAN_CHUNK", 50)  # listing ids per back-scan task (~2 s of work:
+# a worker finishes one before it takes a fresh listing from the match queue)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 
 # --- Brand protection policy -------------------------------------------------------
