@@ -37,15 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TARGET = 116.0  # listings/s: 10 million a day
 
-
-def psql(url: str, sql: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql)
-    conn.close()
+from bench.search_bench import psql  # noqa: E402 - after the path set-up above
 
 
 def photo(rng: random.Random, *, logo: bytes | None = None, paste: bytes | None = None) -> bytes:
