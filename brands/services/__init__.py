@@ -1,6 +1,6 @@
 """Writes for the brands app, split by concern; import from here: `from brands import services`."""
 
-from brands.services.assets import asset_create, asset_delete, asset_update
+from brands.services.assets import asset_create, asset_delete, asset_reprocess, asset_update
 from brands.services.authorizations import authorization_decide, authorization_file, authorization_resubmit
 from brands.services.documents import document_delete, document_upload
 from brands.services.jobs import (
@@ -32,6 +32,7 @@ __all__ = [
     "BRAND_EDITABLE_FIELDS",
     "asset_create",
     "asset_delete",
+    "asset_reprocess",
     "asset_update",
     "authorization_decide",
     "authorization_file",

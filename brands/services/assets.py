@@ -191,6 +191,12 @@ def asset_update(
     return asset
 
 
+def asset_reprocess(*, actor: AbstractBaseUser | None, asset: ReferenceAsset) -> Job:
+    """Compute an asset's features again (a newer engine) and back-scan with them, as a visible job."""
+    ReferenceAsset.objects.filter(pk=asset.pk).update(features_status=ReferenceAsset.FeatureStatus.QUEUED)
+    return _queue_processing(asset, actor, "updated")
+
+
 def asset_delete(*, actor: AbstractBaseUser | None, asset: ReferenceAsset) -> None:
     from brands.signals import reference_asset_changed
 

@@ -256,3 +256,33 @@ def test_image_search_ranks_a_copy_first_even_mirrored(cast: Cast) -> None:
     hits = image_search(user=cast.manager_a, data=photo)
     assert hits
     assert hits[0].listing == copy
+
+
+def test_reprocessing_brings_outdated_references_and_images_back_into_matching(cast: Cast, right_a) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from brands.models import ReferenceAsset
+    from listings import references
+
+    asset = _logo_asset(cast, right_a)
+    listing = _listing("L1", photo=_photo_with_logo())
+    assert Detection.objects.filter(listing=listing).exists()
+    # As stored by an older engine: no engine features (the workers skip it), an old image hash.
+    features = {k: v for k, v in asset.features.items() if k != "engine"}
+    ReferenceAsset.objects.filter(pk=asset.pk).update(features=features)
+    ListingImage.objects.filter(listing=listing).update(phash="0" * 16)
+    Detection.objects.all().delete()
+    references.reset()  # a worker started after the upgrade
+    listings_match(listing_ids=[listing.pk])
+    assert not Detection.objects.exists()
+
+    out = StringIO()
+    call_command("reprocess_matching", "--images", stdout=out)
+
+    assert "1 reference(s) queued" in out.getvalue()
+    assert "1 listing image(s) re-hashed" in out.getvalue()
+    assert "engine" in ReferenceAsset.objects.get(pk=asset.pk).features
+    assert ListingImage.objects.get(listing=listing).phash != "0" * 16
+    assert Detection.objects.filter(listing=listing, asset=asset).exists()

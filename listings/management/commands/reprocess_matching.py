@@ -1,0 +1,64 @@
+"""Bring stored data up to the current matching engine: reference features and listing-image hashes.
+
+    manage.py reprocess_matching                 # references the workers cannot use yet (no engine features)
+    manage.py reprocess_matching --all           # every image reference, e.g. after an engine upgrade
+    manage.py reprocess_matching --images        # also re-hash every stored listing image and match it again
+
+References are queued as jobs (features, then a back-scan), visible on each brand's Jobs tab;
+listing images are re-hashed here, with a progress bar, and their listings queued for matching.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from brands.models import ReferenceAsset
+from brands.services import asset_reprocess
+from engine.matcher import query_features
+from listings.matching import listings_queue_matching
+from listings.models import ListingImage
+
+
+class Command(BaseCommand):
+    help = "Recompute reference features and listing-image hashes with the current matching engine."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--all", action="store_true", help="every image reference, not only outdated ones")
+        parser.add_argument("--images", action="store_true", help="re-hash stored listing images and re-match")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        assets = ReferenceAsset.objects.filter(kind__in=ReferenceAsset.IMAGE_KINDS).exclude(image="")
+        if not options["all"]:
+            assets = [a for a in assets if "engine" not in (a.features or {})]
+        queued = 0
+        for asset in tqdm(list(assets), desc="references", unit="asset", disable=not assets):
+            asset_reprocess(actor=None, asset=asset)
+            queued += 1
+        self.stdout.write(f"{queued} reference(s) queued for features and a back-scan.")
+        if not options["images"]:
+            return
+        rehashed, failed, listing_ids = 0, [], set()
+        images = ListingImage.objects.filter(status=ListingImage.Status.STORED).exclude(file="")
+        for image in tqdm(images.iterator(chunk_size=500), total=images.count(), desc="listing images", unit="img"):
+            try:
+                with default_storage.open(image.file.name, "rb") as handle:
+                    features = query_features(handle.read(), local=False)
+            except (OSError, ValueError) as exc:
+                failed.append(f"image {image.pk}: {exc}")
+                continue
+            ListingImage.objects.filter(pk=image.pk).update(
+                phash=f"{features.phash:016x}", dhash=f"{features.dhash:016x}", match_status="pending"
+            )
+            listing_ids.add(image.listing_id)
+            rehashed += 1
+        tasks = listings_queue_matching(listing_ids=sorted(listing_ids))
+        self.stdout.write(
+            f"{rehashed} listing image(s) re-hashed; {len(listing_ids)} listing(s) queued for matching "
+            f"in {tasks} task(s); {len(failed)} unreadable."
+        )
+        for line in failed[:20]:
+            self.stdout.write(f"  {line}")
