@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -305,18 +305,26 @@ def _upsert(listing: Listing, findings: list[Finding], source: str, summary: Mat
         if finding.image_id and finding.image_id in images:
             picture = _render_evidence(finding, images[finding.image_id], assets.get(finding.asset_id))
         if detection is None:
-            Detection.objects.create(
-                brand_id=finding.brand_id,
-                listing=listing,
-                image_id=finding.image_id,
-                asset_id=finding.asset_id,
-                dedupe_key=key,
-                signals=finding.signals,
-                score=finding.score,
-                evidence=finding.evidence,
-                evidence_image=picture,
-                source=source,
-            )
+            try:
+                with transaction.atomic():  # a savepoint: another worker may match the same listing now
+                    Detection.objects.create(
+                        brand_id=finding.brand_id,
+                        listing=listing,
+                        image_id=finding.image_id,
+                        asset_id=finding.asset_id,
+                        dedupe_key=key,
+                        signals=finding.signals,
+                        score=finding.score,
+                        evidence=finding.evidence,
+                        evidence_image=picture,
+                        source=source,
+                    )
+            except IntegrityError:  # it created this detection first: one row, with our figures
+                Detection.objects.filter(dedupe_key=key).update(
+                    signals=finding.signals, score=finding.score, evidence=finding.evidence, updated_at=timezone.now()
+                )
+                summary.updated += 1
+                continue
             summary.created += 1
             summary.new_by_brand[finding.brand_id] = summary.new_by_brand.get(finding.brand_id, 0) + 1
         else:

@@ -286,3 +286,30 @@ def test_reprocessing_brings_outdated_references_and_images_back_into_matching(c
     assert "engine" in ReferenceAsset.objects.get(pk=asset.pk).features
     assert ListingImage.objects.get(listing=listing).phash != "0" * 16
     assert Detection.objects.filter(listing=listing, asset=asset).exists()
+
+
+def test_two_workers_matching_the_same_listing_leave_one_detection(cast: Cast, right_a) -> None:
+    """The second worker finds no row when it looks, then the first one's insert when it writes."""
+    from listings import matching
+
+    _word_mark(cast, right_a)
+    listing = _listing("L1", title="AURORA replica bag", price="20")
+    first = Detection.objects.get(listing=listing)
+    catalogue = matching.references.current(force=True)
+    summary = matching.MatchSummary()
+    findings = matching.listing_findings(catalogue, listing, summary)
+    # What the second worker saw before the first one's commit: no detection yet.
+    real_filter = Detection.objects.select_for_update
+
+    class NothingYet:
+        def filter(self, **kwargs):
+            return Detection.objects.none()
+
+    Detection.objects.select_for_update = lambda: NothingYet()  # type: ignore[method-assign]
+    try:
+        matching._upsert(listing, findings, Detection.Source.SCAN, summary)
+    finally:
+        Detection.objects.select_for_update = real_filter  # type: ignore[method-assign]
+    assert list(Detection.objects.filter(listing=listing)) == [first]
+    assert summary.created == 0
+    assert summary.updated == 1
