@@ -43,6 +43,16 @@ def current() -> HammingIndex:
         return index
 
 
+def search_many(values: list[int], radius: int) -> list[list[tuple[int, int]]]:
+    """(image id, distance) within `radius` of each value, after bringing the index up to date.
+
+    Under the lock: a web process serving requests in threads must not search while a sync grows
+    the index's arrays."""
+    index = current()
+    with _lock:
+        return index.search_many(values, radius=min(radius, index.radius))
+
+
 def reset() -> None:
     with _lock:
         _state.clear()

@@ -330,11 +330,9 @@ def image_search(
     if not can_browse_catalogue(user):
         return []
     features = reference_features(data, kind="photo")
-    index = image_index.current()
-    max_distance = min(max_distance, index.radius)
     phashes, dhashes = features.hashes["phash"], features.hashes.get("dhash", [])
     found: dict[int, int] = {}  # image id -> best pHash distance over the variants
-    for hits in index.search_many(phashes, radius=max_distance):
+    for hits in image_index.search_many(phashes, max_distance):
         for image_id, d in hits:
             if d < found.get(image_id, 65):
                 found[image_id] = d
