@@ -387,7 +387,9 @@ def listings_match(*, listing_ids: list[int], source: str = Detection.Source.SCA
         Listing.objects.filter(pk__in=[listing.pk for listing in listings]).update(needs_matching=False)
         if touched:
             listing_risk_refresh(listing_ids=touched)
-    if summary.new_by_brand:
+    # A back-scan runs in many chunks: its findings are on the asset's job and the detections
+    # page, not in one email per chunk.
+    if summary.new_by_brand and source != Detection.Source.BACKSCAN:
         from listings.tasks import detections_notify
 
         for brand_id, count in summary.new_by_brand.items():

@@ -313,3 +313,16 @@ def test_two_workers_matching_the_same_listing_leave_one_detection(cast: Cast, r
     assert list(Detection.objects.filter(listing=listing)) == [first]
     assert summary.created == 0
     assert summary.updated == 1
+
+
+def test_managers_are_emailed_about_new_detections_but_not_once_per_back_scan_chunk(
+    cast: Cast, right_a, mailoutbox
+) -> None:
+    _listing("L0", title="Designer handbag", photo=_photo_with_logo())
+    _logo_asset(cast, right_a)  # the back-scan finds L0: no email per chunk
+    assert not [m for m in mailoutbox if "suspected infringement" in m.subject]
+    _listing("L1", title="Designer handbag", photo=_photo_with_logo(seed=4))
+    mails = [m for m in mailoutbox if "suspected infringement" in m.subject]
+    assert len(mails) == 1
+    assert mails[0].to == [cast.manager_a.email]
+    assert "/listings/detections/?brand=" in mails[0].body
