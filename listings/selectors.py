@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 
 from brands.tenancy import brand_roles
 from core.roles import is_platform_staff, is_platform_system
-from engine.hamming import distance
+from engine.hamming_index import as_int
 from engine.normalize import query_keys
 from listings.models import Detection, Listing, ListingImage, SavedSearch, Seller
 
@@ -331,19 +331,15 @@ def image_search(
         return []
     features = reference_features(data, kind="photo")
     phashes, dhashes = features.hashes["phash"], features.hashes.get("dhash", [])
-    found: dict[int, int] = {}  # image id -> best pHash distance over the variants
-    for hits in image_index.search_many(phashes, max_distance):
-        for image_id, d in hits:
-            if d < found.get(image_id, 65):
-                found[image_id] = d
-    rows = ListingImage.objects.filter(pk__in=list(found), status=ListingImage.Status.STORED)
+    candidates = {image_id for hits in image_index.search_many(phashes, max_distance) for image_id, _ in hits}
+    rows = ListingImage.objects.filter(pk__in=list(candidates), status=ListingImage.Status.STORED)
     best: dict[int, tuple[int, int, int]] = {}
     for image_id, listing_id, phash, dhash in rows.values_list("id", "listing_id", "phash", "dhash"):
         # Distances from the row itself: the index may still hold an image's previous hash.
-        d_p = min(distance(f"{h:016x}", phash) for h in phashes)
+        d_p = min((h ^ as_int(phash)).bit_count() for h in phashes)
         if d_p > max_distance:
             continue
-        d_d = min((distance(f"{h:016x}", dhash) for h in dhashes), default=32) if dhash else 32
+        d_d = min(((h ^ as_int(dhash)).bit_count() for h in dhashes), default=32) if dhash else 32
         if listing_id not in best or (d_p + d_d) < sum(best[listing_id][1:]):
             best[listing_id] = (image_id, d_p, d_d)
     ranked = sorted(best.items(), key=lambda item: (item[1][1] + item[1][2], item[0]))[:limit]
