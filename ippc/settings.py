@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -209,6 +210,33 @@ MATCH_BATCH_SIZE = env_int("MATCH_BATCH_SIZE", 25)  # listings per matching task
 MATCH_BACKSCAN_CHUNK = env_int("MATCH_BACKSCAN_CHUNK", 50)  # listing ids per back-scan task (~2 s of work:
 # a worker finishes one before it takes a fresh listing from the match queue)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
+
+# --- Notice and takedown policy (published to complainants and sellers) ------------------
+
+TAKEDOWN_SLA_HOURS = env_int("TAKEDOWN_SLA_HOURS", 48)  # a notice is decided within this
+TAKEDOWN_FAST_TRACK_SLA_HOURS = env_int("TAKEDOWN_FAST_TRACK_SLA_HOURS", 12)
+TAKEDOWN_CLAIM_MINUTES = env_int("TAKEDOWN_CLAIM_MINUTES", 30)  # a moderator's claim lapses after this
+TAKEDOWN_CONTEST_DAYS = env_int("TAKEDOWN_CONTEST_DAYS", 30)  # seller's window for a counter-notice/appeal
+TAKEDOWN_RESPONSE_BUSINESS_DAYS = env_int("TAKEDOWN_RESPONSE_BUSINESS_DAYS", 10)  # complainant: show legal action
+TAKEDOWN_MAX_ITEMS = env_int("TAKEDOWN_MAX_ITEMS", 500)  # listings per notice (bulk filing)
+STRIKE_LIMIT = env_int("STRIKE_LIMIT", 3)  # this many strikes within the window suspend the seller
+STRIKE_WINDOW_DAYS = env_int("STRIKE_WINDOW_DAYS", 180)
+SUSPENSION_APPEAL_DAYS = env_int("SUSPENSION_APPEAL_DAYS", 30)
+# Complainant accuracy = approved / decided over the window, once there are enough decisions.
+ACCURACY_WINDOW_DAYS = env_int("ACCURACY_WINDOW_DAYS", 180)
+ACCURACY_MIN_DECISIONS = env_int("ACCURACY_MIN_DECISIONS", 20)
+FAST_TRACK_MIN_ACCURACY = env_float("FAST_TRACK_MIN_ACCURACY", 0.90)
+# Auto-approval (fast-track brands that opted in): items backed by a detection at least this sure.
+AUTO_APPROVE_MIN_SCORE = env_float("AUTO_APPROVE_MIN_SCORE", 0.9)
+MISUSE_MAX_ACCURACY = env_float("MISUSE_MAX_ACCURACY", 0.50)  # below this: warning, then suspension
+MISUSE_GRACE_DECISIONS = env_int("MISUSE_GRACE_DECISIONS", 5)  # decisions after a warning before suspending
+MISUSE_SUSPENSION_DAYS = env_int("MISUSE_SUSPENSION_DAYS", 30)
+# Webhooks: signed POSTs retried with exponential backoff on the notify queue.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_BACKOFF_SECONDS = env_int("WEBHOOK_BACKOFF_SECONDS", 30)  # doubled per attempt, capped at 6 h
+# Networks webhook URLs may reach although private (tests; a deliberately internal receiver). CIDRs, comma-separated.
+WEBHOOK_ALLOWED_NETWORKS = tuple(n.strip() for n in env_str("WEBHOOK_ALLOWED_NETWORKS").split(",") if n.strip())
 
 # --- Brand protection policy -------------------------------------------------------
 
@@ -367,6 +395,9 @@ CELERY_TASK_ROUTES = {
     # stored listings never holds up the matching of listings that just came in.
     "listings.asset_backscan": {"queue": "backscan"},
     "listings.detections_notify": {"queue": "notify"},
+    "takedowns.notification_email": {"queue": "notify"},
+    "takedowns.webhook_deliver": {"queue": "notify"},
+    "takedowns.deadlines_run": {"queue": "maintenance"},
     "core.worker_heartbeat": {"queue": "maintenance"},  # beat sends one to every queue explicitly
 }
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 60)
@@ -389,6 +420,13 @@ CELERY_BEAT_SCHEDULE["rights-expire-and-remind"] = {
     "task": "brands.rights_expire_and_remind",
     "schedule": crontab(hour=2, minute=30),
     "options": {"expires": 6 * 3600},
+}
+
+CELERY_BEAT_SCHEDULE["takedown-deadlines"] = {
+    # Reinstatements whose response window passed, lapsed claims, suspensions that ended.
+    "task": "takedowns.deadlines_run",
+    "schedule": float(env_int("TAKEDOWN_DEADLINES_INTERVAL", 300)),
+    "options": {"expires": 240},
 }
 
 # --- Logging ------------------------------------------------------------------------

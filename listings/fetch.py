@@ -176,6 +176,62 @@ def fetch_image(
     raise FetchRefused(f"The image URL redirected more than {policy.max_redirects} times.")
 
 
+def post_json(
+    url: str,
+    body: bytes,
+    *,
+    headers: dict[str, str],
+    policy: FetchPolicy = _DEFAULT_POLICY,
+    resolver: Resolver = socket.getaddrinfo,
+) -> tuple[int, bytes]:
+    """POST `body` (JSON) to `url` under the same address rules as image downloads; no redirects followed.
+
+    Returns the status and the first 2 KiB of the answer. Raises FetchRefused for a URL that may not be
+    reached, FetchFailed for network errors and timeouts (the status is the caller's to judge).
+    """
+    deadline = _Deadline(policy.total_timeout)
+    try:
+        parts, address = check_url(url, policy, resolver=resolver)
+    except FetchRefused as exc:
+        raise FetchRefused(str(exc).replace("image URL", "URL")) from exc
+    host = _host_name(parts)
+    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(
+        host,
+        parts.port or _SCHEMES[parts.scheme],
+        address=address,
+        deadline=deadline,
+        timeout=min(policy.timeout, deadline.remaining()),
+    )
+    response: http.client.HTTPResponse | None = None
+    try:
+        connection.request(
+            "POST",
+            _request_target(parts),
+            body=body,
+            headers={
+                "User-Agent": policy.user_agent,
+                "Content-Type": "application/json",
+                "Connection": "close",
+                **headers,
+            },
+        )
+        response = connection.getresponse()
+        return response.status, response.read(2048)
+    except ssl.SSLCertVerificationError as exc:
+        reason = (exc.verify_message or exc.reason or "unknown reason").rstrip(".")
+        raise FetchRefused(f"The TLS certificate of {host} could not be verified ({reason}).") from exc
+    except (OSError, http.client.HTTPException) as exc:
+        if deadline.expired:
+            raise FetchFailed(f"The POST to {host} took longer than {deadline.seconds:g} seconds.") from exc
+        raise FetchFailed(f"The POST to {host} failed ({_describe(exc)}).") from exc
+    finally:
+        connection.stop_watchdog()
+        if response is not None:
+            response.close()
+        connection.close()
+
+
 # --- Vetting addresses -----------------------------------------------------------------
 
 

@@ -539,3 +539,22 @@ def backscan_chunk(*, job_id: int, unit: dict[str, Any]) -> MatchSummary:
     )
     job_finish_if_complete(job_id=job_id, message="Features ready; stored listings scanned.")
     return summary
+
+
+def detections_mark_reported(*, actor: Any, detection_ids: list[int], reason: str) -> int:
+    """Detections a brand turned into a notice: they leave the "new" list (dismissed ones stay dismissed)."""
+    from core.services import audit_record
+
+    with transaction.atomic():
+        rows = list(
+            Detection.objects.select_for_update().filter(pk__in=detection_ids, state=Detection.State.NEW).order_by("pk")
+        )
+        Detection.objects.filter(pk__in=[d.pk for d in rows]).update(
+            state=Detection.State.REPORTED, state_reason=reason[:500], state_changed_by=actor, updated_at=timezone.now()
+        )
+        for detection in rows:
+            audit_record(
+                actor=actor, action="detection.reported", obj=detection, brand_id=detection.brand_id,
+                from_state=Detection.State.NEW, to_state=Detection.State.REPORTED, reason=reason,
+            )  # fmt: skip
+    return len(rows)

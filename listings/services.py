@@ -458,3 +458,38 @@ def saved_searches_run_all() -> dict[str, int]:
     searches = list(SavedSearch.objects.select_related("brand"))
     notified = sum(1 for search in searches if saved_search_run(search=search))
     return {"searches": len(searches), "with_new_hits": notified}
+
+
+def listings_set_status(
+    *, actor: Any, listing_ids: Iterable[int], status: str, reason: str, data: dict | None = None
+) -> list[int]:
+    """Remove or reinstate listings (a takedown decision, a seller suspension); audited per listing.
+
+    Returns the ids whose status actually changed. Listings already in `status` are left alone, so
+    calling it twice changes nothing the second time.
+    """
+    if status not in Listing.Status.values:
+        raise ValidationError({"status": f"One of: {', '.join(Listing.Status.values)}."})
+    from core.services import audit_record
+
+    changed: list[int] = []
+    with transaction.atomic():
+        listings = list(
+            Listing.objects.select_for_update().filter(pk__in=list(listing_ids)).exclude(status=status).order_by("pk")
+        )
+        now = timezone.now()
+        for listing in listings:
+            previous = listing.status
+            Listing.objects.filter(pk=listing.pk).update(status=status, updated_at=now)
+            listing.status = status
+            audit_record(
+                actor=actor,
+                action=f"listing.{status}",
+                obj=listing,
+                from_state=previous,
+                to_state=status,
+                reason=reason,
+                data=data,
+            )
+            changed.append(listing.pk)
+    return changed

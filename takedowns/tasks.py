@@ -1,0 +1,37 @@
+"""Takedown tasks: emails and webhook deliveries (notify queue), the periodic deadlines sweep."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from core.tasks import RETRY_TRANSIENT
+
+
+@shared_task(name="takedowns.notification_email", ignore_result=True, **RETRY_TRANSIENT)
+def notification_email(notification_id: int) -> None:
+    from takedowns.services.notifications import notification_send_email
+
+    notification_send_email(notification_id=notification_id)
+
+
+@shared_task(name="takedowns.webhook_deliver", ignore_result=True, **RETRY_TRANSIENT)
+def webhook_deliver(delivery_id: int) -> None:
+    """One attempt; a retry is queued with the backoff as countdown. In-process (no broker), retries
+    are left to the periodic sweep so a request never waits on someone else's server twice."""
+    from takedowns.services.notifications import webhook_deliver as deliver
+
+    delivery = deliver(delivery_id=delivery_id)
+    if delivery is not None and delivery.next_attempt_at is not None and not settings.CELERY_TASK_ALWAYS_EAGER:
+        countdown = max((delivery.next_attempt_at - timezone.now()).total_seconds(), 0)
+        webhook_deliver.apply_async(args=[delivery_id], countdown=countdown)
+
+
+@shared_task(name="takedowns.deadlines_run", **RETRY_TRANSIENT)
+def deadlines_run() -> dict[str, int]:
+    """Reinstate listings whose complainant did not show legal action in time, expire strikes and
+    complainant suspensions, and retry webhook deliveries that are due."""
+    from takedowns.services.deadlines import deadlines_run as run
+
+    return run()
