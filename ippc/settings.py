@@ -228,6 +228,8 @@ ACCURACY_MIN_DECISIONS = env_int("ACCURACY_MIN_DECISIONS", 20)
 FAST_TRACK_MIN_ACCURACY = env_float("FAST_TRACK_MIN_ACCURACY", 0.90)
 # Auto-approval (fast-track brands that opted in): items backed by a detection at least this sure.
 AUTO_APPROVE_MIN_SCORE = env_float("AUTO_APPROVE_MIN_SCORE", 0.9)
+# Fast-track brands find a draft notice (to sign and submit) for new detections at least this sure.
+FAST_TRACK_DRAFT_MIN_SCORE = env_float("FAST_TRACK_DRAFT_MIN_SCORE", 0.8)
 MISUSE_MAX_ACCURACY = env_float("MISUSE_MAX_ACCURACY", 0.50)  # below this: warning, then suspension
 MISUSE_GRACE_DECISIONS = env_int("MISUSE_GRACE_DECISIONS", 5)  # decisions after a warning before suspending
 MISUSE_SUSPENSION_DAYS = env_int("MISUSE_SUSPENSION_DAYS", 30)

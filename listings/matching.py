@@ -31,6 +31,7 @@ from engine.matcher import ImageMatch, query_features
 from engine.text_signals import PriceSignal, TextSignals, counterfeit_terms, price_signal, text_signals
 from listings import references
 from listings.models import Detection, Listing, ListingImage
+from listings.signals import detections_found
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class MatchSummary:
     created: int = 0
     updated: int = 0
     new_by_brand: dict[int, int] = field(default_factory=dict)
+    new_ids_by_brand: dict[int, list[int]] = field(default_factory=dict)
     matched_images: list[int] = field(default_factory=list)
     failed_images: dict[int, str] = field(default_factory=dict)
 
@@ -307,7 +309,7 @@ def _upsert(listing: Listing, findings: list[Finding], source: str, summary: Mat
         if detection is None:
             try:
                 with transaction.atomic():  # a savepoint: another worker may match the same listing now
-                    Detection.objects.create(
+                    created = Detection.objects.create(
                         brand_id=finding.brand_id,
                         listing=listing,
                         image_id=finding.image_id,
@@ -327,6 +329,7 @@ def _upsert(listing: Listing, findings: list[Finding], source: str, summary: Mat
                 continue
             summary.created += 1
             summary.new_by_brand[finding.brand_id] = summary.new_by_brand.get(finding.brand_id, 0) + 1
+            summary.new_ids_by_brand.setdefault(finding.brand_id, []).append(created.pk)
         else:
             Detection.objects.filter(pk=detection.pk).update(
                 signals=finding.signals,
@@ -394,6 +397,9 @@ def listings_match(*, listing_ids: list[int], source: str = Detection.Source.SCA
 
         for brand_id, count in summary.new_by_brand.items():
             enqueue_on_commit(detections_notify, brand_id, count)
+    if summary.new_ids_by_brand:
+        found = {brand_id: list(ids) for brand_id, ids in summary.new_ids_by_brand.items()}
+        transaction.on_commit(lambda: detections_found.send(sender=Detection, detection_ids_by_brand=found))
     return summary
 
 

@@ -6,3 +6,9 @@ class TakedownsConfig(AppConfig):
 
     name = "takedowns"
     verbose_name = "Takedowns"
+
+    def ready(self) -> None:
+        from listings.signals import detections_found
+        from takedowns.services.drafts import on_detections_found
+
+        detections_found.connect(on_detections_found, dispatch_uid="takedowns-fast-track-drafts")
