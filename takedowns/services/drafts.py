@@ -96,7 +96,7 @@ def drafts_from_detections(*, brand_id: int, detection_ids: list[int]) -> Compla
             notifications.notify(
                 users=notifications.brand_managers(brand_id),
                 event="complaint.drafted",
-                title=f"Draft notice {complaint.reference}: {len(rows)} listing{'s' if len(rows) != 1 else ''} to check",
+                title=f"Draft notice {complaint.reference}: {len(rows)} listing(s) to check",
                 body=(
                     "Your brand has fast-track standing, so the platform drafted a notice from its surest new "
                     "detections. Check each listing, then sign and submit it; nothing is filed until you do."
@@ -114,5 +114,5 @@ def on_detections_found(sender: object, detection_ids_by_brand: dict[int, list[i
     for brand_id, ids in detection_ids_by_brand.items():
         try:
             drafts_from_detections(brand_id=brand_id, detection_ids=ids)
-        except Exception:  # noqa: BLE001 - logged; the detections themselves are already stored
+        except Exception:  # logged; the detections themselves are already stored
             log.exception("could not draft a fast-track notice for brand %s", brand_id)

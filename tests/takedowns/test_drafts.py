@@ -44,7 +44,8 @@ def test_a_fast_track_brand_gets_a_draft_to_sign_and_nothing_is_filed_before(cas
         right.pk,
         detection.pk,
     )
-    assert draft.signed_at is None and draft.submitted_at is None
+    assert draft.signed_at is None
+    assert draft.submitted_at is None
     assert cast.manager_a.notifications.filter(event="complaint.drafted").exists()
 
     # The next scan of the same listing does not draft it again while the draft is open.
@@ -59,7 +60,8 @@ def test_a_fast_track_brand_gets_a_draft_to_sign_and_nothing_is_filed_before(cas
         statements=Statements(good_faith=True, accurate_under_penalty=True, signature_name="Ada Lovelace"),
     )  # fmt: skip
     item.refresh_from_db()
-    assert item.state == "submitted" and item.due_at is not None
+    assert item.state == "submitted"
+    assert item.due_at is not None
 
 
 def test_a_brand_without_fast_track_gets_no_draft(cast: Cast, settings) -> None:
