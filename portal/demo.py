@@ -22,6 +22,7 @@ from core.roles import MODERATORS, PLATFORM_ADMINS, PLATFORM_SYSTEMS
 from listings.services import saved_search_create
 from portal import demo_art
 from portal.demo_listings import seed_listings
+from portal.demo_takedowns import seed_takedowns
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class DemoUser:
     role: str  # "manager"/"viewer" (with brand), "moderator", "platform admin"
     brand: str = ""
     agent: bool = False  # an outside agent acting for the brand (with a letter of authorization)
+    seller: str = ""  # a seller's account: the marketplace seller id it answers for
 
     @property
     def role_label(self) -> str:
@@ -67,6 +69,7 @@ DEMO_USERS = [
     DemoUser("maya", "maya@ippc.example", "Maya", "Okafor", "moderator"),
     DemoUser("admin", "admin@ippc.example", "Ada", "Admin", "platform admin"),
     DemoUser("marketplace", "integrations@demo-market.example", "Demo", "Marketplace", "platform system"),
+    DemoUser("luxdeals", "wei@luxdeals4u.example", "Wei", "Chen", "seller", seller="S-3107"),
 ]
 
 
@@ -96,13 +99,17 @@ def seed_demo(*, password: str | None = None) -> list[tuple[DemoUser, str]]:
             user.groups.add(Group.objects.get(name=PLATFORM_ADMINS))
         elif demo.role == "platform system":
             user.groups.add(Group.objects.get(name=PLATFORM_SYSTEMS))
+        elif demo.role == "seller":
+            pass  # its seller account is linked once the catalogue is in (seed_listings)
         else:
             Membership.objects.create(user=user, brand=brands[demo.brand], role=demo.role)
         credentials.append((demo, user_password))
     _seed_rights_and_assets(brands)
     seed_listings()
-    # Matching runs once the listings are committed; the review comes after it.
+    _link_seller_accounts()
+    # Matching runs once the listings are committed; the review and the notices come after it.
     transaction.on_commit(_review_detections)
+    transaction.on_commit(seed_takedowns)
     alice = get_user_model().objects.get(username="alice")
     saved_search_create(actor=alice, brand=brands["Aurora Leather"], name="AURORA spellings", params={"q": "aurora"})
     return credentials
@@ -224,6 +231,18 @@ def _seed_rights_and_assets(brands: dict[str, Brand]) -> None:
         agent_organisation="Berg & Partners IP", scope="File and follow up IP complaints on the marketplace.",
         valid_until=dt.date(today.year + 2, 12, 31),
     )  # fmt: skip
+
+
+def _link_seller_accounts() -> None:
+    from listings.models import Seller
+    from takedowns.models import SellerAccount
+
+    for demo in DEMO_USERS:
+        if demo.seller:
+            SellerAccount.objects.create(
+                seller=Seller.objects.get(marketplace="demo-market", external_id=demo.seller),
+                user=get_user_model().objects.get(username=demo.username),
+            )
 
 
 def _review_detections() -> None:

@@ -99,6 +99,27 @@ def test_demo_listings_are_matched_with_detections_in_several_states() -> None:
     assert {"X-200", "X-201", "X-204", "X-401", "X-403"} <= flagged
     # ... the brands' own stores and the innocent listings are not.
     assert not flagged & {"A-100", "A-101", "N-300", "G-500", "G-501", "G-502", "G-503", "G-504"}
-    assert set(Detection.objects.values_list("state", flat=True)) == {"new", "dismissed"}
+    assert set(Detection.objects.values_list("state", flat=True)) == {"new", "dismissed", "reported"}
     assert any(d.signals[0] == "image:local" and d.evidence_image for d in Detection.objects.all())
     assert not Listing.objects.filter(needs_matching=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_notices_cover_the_workflow_states_and_a_suspended_repeat_infringer() -> None:
+    from listings.models import Listing, Seller
+    from takedowns.models import ComplaintItem, Suspension
+
+    _seed("--password", "demo-demo-demo")
+    states = dict(ComplaintItem.objects.values_list("listing__external_id", "state"))
+    assert states == {
+        "X-200": "counter_noticed", "X-201": "submitted", "X-202": "in_review", "X-203": "needs_info",
+        "X-204": "rejected", "X-400": "approved", "X-401": "approved", "X-402": "approved",
+    }  # fmt: skip
+    assert ComplaintItem.objects.get(listing__external_id="X-201").is_overdue
+    repeat = Seller.objects.get(external_id="S-4410")
+    assert repeat.status == "suspended"
+    assert Suspension.objects.get(seller=repeat).state == "active"
+    assert set(Listing.objects.filter(seller=repeat).values_list("status", flat=True)) == {"removed"}
+    # The seller's login sees its own notice and the counter-notice it filed.
+    client = Client()
+    assert client.login(username="luxdeals", password="demo-demo-demo")
