@@ -157,3 +157,17 @@ def test_fast_track_auto_approval_flagged_automated(cast, settings):
     assert item.state == "approved"
     assert item.automated
     assert item.decisions.get().statement["automated_decision"] is True
+
+
+def test_seller_account_command_prints_a_working_token(cast):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    seller = SellerFactory(marketplace="shopmart", external_id="S-77")
+    out = StringIO()
+    call_command("seller_account", "shopmart", "S-77", "shop77", "--email", "ops@shop77.example", stdout=out)
+    token = out.getvalue().split("API token (shown once): ")[1].split()[0]
+    user = Token.objects.get(key=token).user
+    assert list(user.seller_accounts.values_list("seller_id", flat=True)) == [seller.pk]
