@@ -11,6 +11,7 @@ api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include("brands.api.urls")),
     path("", include("listings.api.urls")),
+    path("", include("takedowns.api.urls")),
 ]
 
 urlpatterns = [

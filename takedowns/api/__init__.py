@@ -1,0 +1,1 @@
+"""REST API of the takedown workflow: complainants, moderators, sellers, notifications and webhooks."""
