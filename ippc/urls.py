@@ -20,6 +20,7 @@ urlpatterns = [
     path("brands/", include("brands.urls")),
     path("moderation/", include("brands.urls_moderation")),
     path("listings/", include("listings.urls")),
+    path("takedowns/", include("takedowns.urls")),
     path("listing-images/<int:pk>/", listing_image, name="listing-image"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

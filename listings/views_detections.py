@@ -26,6 +26,7 @@ from listings.models import Detection, Listing
 
 PER_PAGE = 25
 MAX_BADGE_LISTINGS = 100
+MAX_NOTICE_DETECTIONS = 500  # listings per notice (TAKEDOWN_MAX_ITEMS)
 
 
 def _require_detections(request: HttpRequest) -> None:
@@ -57,7 +58,20 @@ def detection_list(request: HttpRequest) -> HttpResponse:
             {"value": value, "label": label, "count": counts[value], "query": link.urlencode(),
              "active": request.GET.get("state") == value}
         )  # fmt: skip
+    # Filing a notice from here: managers pick rows, or every open detection the filters match (one brand).
+    can_file = Brand.objects.manageable_by(request.user).exists()
+    matching_ids: list[int] = []
+    if can_file and filters.is_bound and filters.is_valid() and request.GET.get("brand"):
+        matching_ids = list(
+            rows.filter(state=Detection.State.NEW)
+            .order_by("-score", "-created_at", "-id")
+            .values_list("pk", flat=True)[:MAX_NOTICE_DETECTIONS]
+        )
     context = {
+        "can_file": can_file,
+        "matching_ids": ",".join(str(pk) for pk in matching_ids),
+        "matching_count": len(matching_ids),
+        "max_notice_detections": MAX_NOTICE_DETECTIONS,
         "filters": filters,
         "page": page,
         "counts": counts,

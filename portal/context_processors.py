@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from brands.tenancy import brand_roles
 from core.roles import is_platform_admin, is_platform_staff, role_labels
+from takedowns.selectors import is_seller, unread_count
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,12 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if brand_roles(user) or is_platform_staff(user):
         items.append(("Brands", reverse("brands:list"), "prefix"))
         items.append(("Listings", reverse("listings:search"), "prefix"))
+        items.append(("Notices", reverse("takedowns:complaint-list"), "prefix"))
     if is_platform_staff(user):
         items.append(("Moderation", reverse("moderation:queue"), "prefix"))
+        items.append(("Takedowns", reverse("takedowns:moderation-queue"), "prefix"))
+    if is_seller(user):
+        items.append(("Seller centre", reverse("takedowns:seller-home"), "prefix"))
     items.append(("API", reverse("api-docs"), "prefix"))
     if is_platform_admin(user):
         items.append(("System", reverse("system-status"), "prefix"))
@@ -39,4 +44,6 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "nav_items": nav,
         "nav_roles": roles,
         "nav_is_staff_admin": user.is_staff and (is_platform_staff(user) or user.is_superuser),
+        "nav_unread": unread_count(user=user),
+        "nav_webhooks": is_platform_admin(user) or "manager" in brand_roles(user).values(),
     }
