@@ -98,10 +98,16 @@ class CounterNoticeSerializer(serializers.ModelSerializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
     class Meta:
         model = Attachment
-        fields = ["id", "original_name", "content_type", "size", "sha256", "description", "created_at"]
+        fields = ["id", "original_name", "content_type", "size", "sha256", "description", "created_at", "download_url"]
         read_only_fields = fields
+
+    def get_download_url(self, attachment: Attachment) -> str:
+        args = [attachment.complaint_id, attachment.pk]
+        return reverse("complaint-attachment-download", args=args, request=self.context.get("request"))
 
 
 class ItemSerializer(serializers.ModelSerializer):

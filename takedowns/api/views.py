@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -15,6 +16,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from brands.downloads import private_file_response
 from brands.models import Brand
 from brands.tenancy import BrandObjectPermission, require_manage
 from core.selectors import audit_events_for, audit_export_json
@@ -163,7 +165,31 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         data = AttachmentUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         attachment = attachment_add(actor=request.user, complaint=complaint, **data.validated_data)
-        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+        body = AttachmentSerializer(attachment, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("attachment_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="The file"),
+            302: OpenApiResponse(description="Redirect to a short-lived signed URL (S3)"),
+            404: REFUSED[404],
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>\d+)/download",
+        url_name="attachment-download",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def attachment_download(self, request: Request, pk: str | None = None, attachment_id: str | None = None) -> Any:
+        """An evidence file (never public: served to those who may see the notice)."""
+        attachment = get_object_or_404(self.get_object().attachments, pk=attachment_id)
+        return private_file_response(
+            attachment.file, filename=attachment.original_name, content_type=attachment.content_type
+        )
 
     @extend_schema(responses={200: AuditEntrySerializer(many=True), 404: REFUSED[404]})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

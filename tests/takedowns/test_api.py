@@ -466,6 +466,12 @@ def test_attachments_are_checked_by_content_and_listed_on_the_notice(cast: Cast,
     assert Attachment.objects.filter(complaint=complaint).count() == 1
     detail = api.get(f"/api/v1/complaints/{complaint.pk}/").json()
     assert [a["original_name"] for a in detail["attachments"]] == ["purchase.pdf"]
+    download = as_user(api, cast.moderator).get(detail["attachments"][0]["download_url"])
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    assert b"".join(download.streaming_content).startswith(b"%PDF-")
+    other = Attachment.objects.get().pk + 1000
+    assert api.get(f"/api/v1/complaints/{complaint.pk}/attachments/{other}/download/").status_code == 404
 
 
 def test_the_audit_trail_covers_the_notice_and_its_items_only(cast: Cast, api: APIClient, right: Any) -> None:
@@ -567,3 +573,55 @@ def test_a_webhook_secret_is_shown_once_and_deliveries_are_logged(cast: Cast, ap
     assert off.status_code == 200
     assert off.json()["is_active"] is False
     assert AuditEvent.objects.filter(action="webhook.deactivated", object_id=str(endpoint_id)).count() == 1
+
+
+# --- Query counts -------------------------------------------------------------------------------
+
+
+def _queries(client: APIClient, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [
+        ("manager", "/api/v1/complaints/"),
+        ("manager", "/api/v1/complaints/{complaint}/"),
+        ("manager", "/api/v1/items/"),
+        ("moderator", "/api/v1/moderation/queue/"),
+        ("seller", "/api/v1/seller/notices/"),
+    ],
+)
+def test_reads_take_a_fixed_number_of_queries_however_many_items(
+    cast: Cast, api: APIClient, right: Any, role: str, url: str
+) -> None:
+    from takedowns.services.moderation import item_claim, item_decide
+
+    seller = SellerFactory()
+    user = {"manager": cast.manager_a, "moderator": cast.moderator, "seller": seller_login(cast, seller)}[role]
+    as_user(api, user)
+    small = file_notice(cast, [ListingFactory(seller=seller)], right).complaint
+
+    def decide(item: ComplaintItem) -> None:  # leaves a decision to read (the queue: a claim to show)
+        if role == "moderator":
+            item_claim(actor=cast.moderator, item=item)
+        else:
+            item_decide(actor=cast.moderator, item=item, action="request_info", reason="Which element is copied?")
+
+    decide(small.items.get())
+    api.get(url.format(complaint=small.pk))  # the first request caches the caller's roles on the user
+    before = _queries(api, url.format(complaint=small.pk))
+
+    detection = DetectionFactory(brand=cast.brand_a, listing=ListingFactory(seller=seller))
+    listings = [ListingFactory(seller=seller), ListingFactory(seller=seller), detection.listing]
+    large = file_notice(cast, listings, right).complaint
+    for item in large.items.order_by("pk")[:2]:
+        decide(item)
+
+    assert _queries(api, url.format(complaint=large.pk)) == before

@@ -17,7 +17,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from takedowns.models import ComplaintItem, Notification, Suspension, WebhookDelivery, WebhookEndpoint
+from takedowns.models import Complaint, ComplaintItem, Notification, Suspension, WebhookDelivery, WebhookEndpoint
+from takedowns.services.attachments import attachment_add
 from tests.conftest import Cast
 from tests.factories import IPRightFactory, ListingFactory, SellerFactory, pdf_file
 from tests.takedowns.factories import COUNTER, FILER_NAME, WHY, file_notice, item_in_state, seller_login
@@ -54,6 +55,10 @@ class World:
             return item_in_state(cast, name, listing=listing, right=self.right, seller_user=self.seller_user).pk
         if name == "complaint":
             return ComplaintItem.objects.get(pk=self["submitted"]).complaint_id
+        if name == "attachment":
+            complaint = Complaint.objects.get(pk=self["complaint"])
+            upload = pdf_file("invoice.pdf", "Test purchase invoice")
+            return attachment_add(actor=cast.manager_a, complaint=complaint, file=upload).pk
         if name == "draft":
             return file_notice(cast, [ListingFactory(seller=self.seller)], self.right, submit=False).complaint.pk
         if name == "fresh_listing":
@@ -124,6 +129,7 @@ CASES = [
         "complaint attach", "post", "/api/v1/complaints/{complaint}/attachments/",
         expect(401, 404, 403, 201, 403, 201, 404), {"description": "Test purchase"}, multipart=True,
     ),
+    Case("complaint attachment download", "get", "/api/v1/complaints/{complaint}/attachments/{attachment}/download/", BRAND_READ),
     Case("complaint audit", "get", "/api/v1/complaints/{complaint}/audit/", BRAND_READ),
     Case("item list", "get", "/api/v1/items/", READ_OWN),
     Case("item detail", "get", "/api/v1/items/{submitted}/", BRAND_READ),
