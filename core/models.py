@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router, transaction
+from django.utils import timezone
+
+from core.audit_chain import CHAIN_LOCK_KEY, CONTENT_FIELDS, GENESIS_HASH, entry_content, entry_hash, stable_json
+from core.request_context import current_request_id
 
 
 class AuditEventQuerySet(models.QuerySet):
+    def bulk_create(self, objs: Iterable[AuditEvent], batch_size: int | None = None, **kwargs) -> list[AuditEvent]:
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise TypeError("Audit events are append-only: each one is inserted, none skipped or merged")
+        objs = list(objs)
+        if not objs:
+            return objs
+        with transaction.atomic(using=self.db):
+            _link_to_chain(objs, using=self.db)
+            return super().bulk_create(objs, batch_size=batch_size, **kwargs)
+
     def update(self, **kwargs):
         raise TypeError("Audit events are append-only")
 
@@ -19,9 +35,12 @@ class AuditEvent(models.Model):
 
     Append-only: rows are never updated or deleted through the ORM. The object is named by
     its model label and primary key (not a foreign key) so the trail outlives the object.
+
+    Tamper-evident: every insert (create, save, bulk_create) links the event to the chain in id
+    order, stamping `at`, the current request id and the hashes (see core.audit_chain).
     """
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -35,12 +54,20 @@ class AuditEvent(models.Model):
     to_state = models.CharField(max_length=64, blank=True)
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id", "at"])]
+        constraints = [
+            # A chain never forks: should two writers ever read the same head, the second insert fails
+            # instead of leaving two entries that claim the same predecessor.
+            models.UniqueConstraint(fields=["prev_hash"], name="uniq_audit_prev_hash"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
@@ -48,10 +75,41 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None and not self._state.adding:
             raise TypeError("Audit events are append-only")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            _link_to_chain([self], using=using)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only")
+
+
+def _link_to_chain(events: list[AuditEvent], *, using: str) -> None:
+    """Stamp `events` (about to be inserted, in this order) and chain them after the current head.
+
+    Must run inside a transaction on `using` that then inserts them. On PostgreSQL it takes a
+    transaction-level advisory lock first, so appends are serialized until that transaction ends
+    and ids follow chain order; SQLite serializes writers by itself.
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+    head = AuditEvent._base_manager.db_manager(using).order_by("-id").values_list("entry_hash", flat=True).first()
+    prev = head or GENESIS_HASH
+    now, request_id = timezone.now(), current_request_id()
+    for event in events:
+        # Hash exactly what the database will give back: the time is set here (not by the
+        # database), text and numbers have their column's type, JSON is in its stored form.
+        event.at = now
+        if not event.request_id:
+            event.request_id = request_id
+        for name in CONTENT_FIELDS:
+            if name not in ("at", "data"):
+                setattr(event, name, event._meta.get_field(name).to_python(getattr(event, name)))
+        event.data = stable_json(event.data)
+        event.prev_hash = prev
+        event.entry_hash = prev = entry_hash(prev, entry_content(event))
 
 
 class WorkerHeartbeat(models.Model):

@@ -23,7 +23,12 @@ def audit_record(
     reason: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit trail. Call it inside the transaction that made the change."""
+    """Append one event to the audit trail. Call it inside the transaction that made the change.
+
+    The event is linked into the hash chain and carries the current request id (see
+    AuditEvent.save). On PostgreSQL this holds the chain's lock until the caller's transaction
+    ends, so audited transactions commit one after another from this point: audit last.
+    """
     if actor is not None and actor.is_authenticated:
         actor_user, actor_label = actor, actor.get_username()
     else:
