@@ -24,7 +24,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from brands.models import ReferenceAsset
-from core.models import AuditEvent
+from core.services import audit_record
 from core.tasks import enqueue_on_commit
 from engine.evidence import render_match
 from engine.matcher import ImageMatch, query_features
@@ -439,14 +439,10 @@ def detection_set_state(*, actor: Any, detection: Detection, state: str, reason:
         )
         if changed != 1:
             raise DetectionStateError("Someone else changed this detection just now; reload and try again.")
-        AuditEvent.objects.create(
-            actor=actor,
-            action=f"detection.{state}",
-            object_type="listings.detection",
-            object_id=str(detection.pk),
-            object_repr=str(detection)[:255],
-            data={"from": detection.state, "to": state, "reason": reason},
-        )
+        audit_record(
+            actor=actor, action=f"detection.{state}", obj=detection, brand_id=detection.brand_id,
+            from_state=detection.state, to_state=state, reason=reason,
+        )  # fmt: skip
     listing_risk_refresh(listing_ids=[detection.listing_id])
     detection.refresh_from_db()
     return detection
@@ -549,8 +545,6 @@ def backscan_chunk(*, job_id: int, unit: dict[str, Any]) -> MatchSummary:
 
 def detections_mark_reported(*, actor: Any, detection_ids: list[int], reason: str) -> int:
     """Detections a brand turned into a notice: they leave the "new" list (dismissed ones stay dismissed)."""
-    from core.services import audit_record
-
     with transaction.atomic():
         rows = list(
             Detection.objects.select_for_update().filter(pk__in=detection_ids, state=Detection.State.NEW).order_by("pk")
