@@ -7,12 +7,14 @@ import datetime as dt
 import hashlib
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -324,7 +326,9 @@ def complaint_file(
     now = timezone.now()
     fast_track = standing.status == Standing.Status.FAST_TRACK
     complaint = Complaint.objects.create(
-        reference=f"tmp-{now.timestamp()}-{id(items)}"[:24],
+        # Unique until replaced by the numbered reference below: two filings in the same microsecond
+        # (concurrent requests) must not collide on it.
+        reference=f"tmp-{uuid.uuid4().hex[:20]}",
         brand=brand,
         filed_by=actor,
         filed_as_agent=bool(brand_roles(actor).get(brand.pk)) and _is_agent(actor, brand),
@@ -383,8 +387,15 @@ def complaint_file(
     if attachments:
         from takedowns.services.attachments import attachment_add
 
-        for upload in attachments:
-            attachment_add(actor=actor, complaint=complaint, file=upload)
+        stored: list[str] = []
+        try:
+            for upload in attachments:
+                stored.append(attachment_add(actor=actor, complaint=complaint, file=upload).file.name)
+        except BaseException:
+            # The filing rolls back, rows and all; the files saved for the earlier uploads must go too.
+            for name in stored:
+                default_storage.delete(name)
+            raise
     detection_ids = [c["detection"].pk for c in cleaned if c["detection"] is not None]
     if detection_ids:
         from listings.matching import detections_mark_reported
@@ -452,11 +463,14 @@ def _submit_items(actor: Any, complaint: Complaint, *, fast_track: bool, standin
 def complaint_submit(*, actor: Any, complaint: Complaint, filer: Filer, statements: Statements) -> Complaint:
     """Sign and submit a draft notice (e.g. one drafted from a fast-track detection)."""
     standing = check_can_file(actor, complaint.brand)
+    if not complaint.items.filter(state=workflow.DRAFT).exists():
+        # Refused like every other move the state machine does not allow (nothing changes).
+        raise IllegalTransition(
+            f"Notice {complaint.reference} has no draft listings left to submit.", code="illegal_transition"
+        )
     errors: dict[str, Any] = {}
     filer = _clean_filer(filer, complaint.brand, errors)
     statements = _clean_statements(statements, filer.name, errors)
-    if not complaint.items.filter(state=workflow.DRAFT).exists():
-        errors["items"] = "This notice has no draft listings left to submit."
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
