@@ -351,16 +351,22 @@ def suspension_decide(*, actor: Any, suspension: Suspension, action: str, reason
         seller = suspension.seller
         if action == "lift":
             Seller.objects.filter(pk=seller.pk).update(status=Seller.Status.ACTIVE)
-            # Relist what the suspension took down, but not listings removed by their own takedowns.
+            # Relist what the suspension took down, and listings whose takedown was reversed while the
+            # suspension kept them down (a reinstatement skips a suspended seller's listings), but not
+            # listings removed by their own takedowns.
+            reversed_meanwhile = ComplaintItem.objects.filter(
+                seller=seller, state=workflow.REINSTATED, closed_at__gte=suspension.created_at
+            ).values_list("listing_id", flat=True)
+            candidates = list(dict.fromkeys([*suspension.delisted_listing_ids, *reversed_meanwhile]))
             taken_down = set(
                 ComplaintItem.objects.filter(
-                    listing_id__in=suspension.delisted_listing_ids,
+                    listing_id__in=candidates,
                     state__in=[workflow.APPROVED, workflow.COUNTER_NOTICED, workflow.UPHELD],
                 ).values_list("listing_id", flat=True)
             )
             listings_set_status(
                 actor=actor,
-                listing_ids=[i for i in suspension.delisted_listing_ids if i not in taken_down],
+                listing_ids=[i for i in candidates if i not in taken_down],
                 status=Listing.Status.REINSTATED,
                 reason="Suspension lifted on appeal",
                 data={"suspension": suspension.pk},
