@@ -177,7 +177,9 @@ def transparency(*, days: int = 365) -> dict[str, Any]:
         "items": total,
         "by_state": by_state,
         "proactive_share": proactive / total if total else None,
-        "automated_decisions": items.filter(automated=True).count(),
+        # Decisions, not items: an item's flag only tells how the notice was decided, while a
+        # reinstatement by the deadlines sweep is an automated decision too.
+        "automated_decisions": Decision.objects.filter(item__in=items, automated=True).count(),
         "median_hours_to_decision": times.median_hours,
         "p90_hours_to_decision": times.p90_hours,
     }

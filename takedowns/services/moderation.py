@@ -176,8 +176,13 @@ def _decide(
         "decided_by": actor,
         "claimed_by": None,
         "claimed_at": None,
-        "automated": automated,
     }
+    if action in workflow.REVIEW_ACTIONS:
+        # The item's flag says how the notice itself was decided (auto-approval or a moderator); a later
+        # reinstatement or uphold, automated or not, is on its own Decision row. Overwriting it made a
+        # takedown reversed by the deadlines sweep drop out of the brand's accuracy instead of counting
+        # as unfounded, and a reversed auto-approval count in it.
+        updates["automated"] = automated
     contest_until = None
     if action == "approve":
         contest_until = now + dt.timedelta(days=settings.TAKEDOWN_CONTEST_DAYS)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,7 +18,10 @@ from takedowns import workflow
 from takedowns.models import ComplaintItem, Standing
 from takedowns.services import notifications
 
-# A decided item counts as accurate if the takedown was approved and not reversed.
+# A decided item counts as accurate if the takedown was approved and not reversed; a rejected or
+# reinstated one counts against. Notices approved by automated means (fast-track auto-approval,
+# `ComplaintItem.automated`) are left out, so auto-approval cannot feed the figures that grant it;
+# once such a takedown is reversed (reinstated), it counts against the brand like any other.
 ACCURATE_STATES = (workflow.APPROVED, workflow.COUNTER_NOTICED, workflow.UPHELD)
 INACCURATE_STATES = (workflow.REJECTED, workflow.REINSTATED)
 
@@ -38,9 +42,10 @@ class Accuracy:
 
 def brand_accuracy(*, brand_id: int, now: dt.datetime | None = None) -> Accuracy:
     since = (now or timezone.now()) - dt.timedelta(days=settings.ACCURACY_WINDOW_DAYS)
-    rows = ComplaintItem.objects.filter(brand_id=brand_id, decided_at__gte=since, automated=False)
-    approved = rows.filter(state__in=ACCURATE_STATES).count()
-    decided = approved + rows.filter(state__in=INACCURATE_STATES).count()
+    rows = ComplaintItem.objects.filter(brand_id=brand_id, decided_at__gte=since)
+    approved = rows.filter(automated=False, state__in=ACCURATE_STATES).count()
+    unfounded = rows.filter(Q(automated=False, state__in=INACCURATE_STATES) | Q(state=workflow.REINSTATED)).count()
+    decided = approved + unfounded
     return Accuracy(approved=approved, decided=decided)
 
 
