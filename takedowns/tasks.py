@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
 
 from core.tasks import RETRY_TRANSIENT
@@ -23,7 +22,9 @@ def webhook_deliver(delivery_id: int) -> None:
     from takedowns.services.notifications import webhook_deliver as deliver
 
     delivery = deliver(delivery_id=delivery_id)
-    if delivery is not None and delivery.next_attempt_at is not None and not settings.CELERY_TASK_ALWAYS_EAGER:
+    # The app's own flag, not the setting: when the app runs tasks in-process (no broker, or tests and
+    # shells that switch it on), apply_async would run the retry at once, recursively, with no backoff.
+    if delivery is not None and delivery.next_attempt_at is not None and not webhook_deliver.app.conf.task_always_eager:
         countdown = max((delivery.next_attempt_at - timezone.now()).total_seconds(), 0)
         webhook_deliver.apply_async(args=[delivery_id], countdown=countdown)
 

@@ -133,6 +133,7 @@ def webhook_endpoint_create(
 
     from core.services import audit_record
 
+    _check_may_manage_endpoints(actor, brand.pk if brand else None)
     url = (url or "").strip()
     try:
         URLValidator(schemes=["https", "http"])(url)
@@ -158,6 +159,22 @@ def webhook_endpoint_create(
             data={"url": url, "events": endpoint.events},
         )
     return endpoint
+
+
+def _check_may_manage_endpoints(actor: Any, brand_id: int | None) -> None:
+    """A brand's endpoints are its managers' to change; the platform's, the platform admins'."""
+    from django.core.exceptions import PermissionDenied
+
+    from brands.tenancy import can_manage
+    from core.roles import is_platform_admin
+
+    allowed = is_platform_admin(actor) if brand_id is None else can_manage(actor, brand_id)
+    if not allowed:
+        raise PermissionDenied(
+            "Only platform admins manage platform webhooks."
+            if brand_id is None
+            else "Only the brand's managers manage its webhooks."
+        )
 
 
 # Event names, and who can subscribe: brand endpoints get their own brand's events, the platform's get all.
@@ -276,6 +293,7 @@ def webhook_redeliver(*, actor: Any, delivery: WebhookDelivery) -> WebhookDelive
     from core.tasks import enqueue_on_commit
     from takedowns.tasks import webhook_deliver as deliver_task
 
+    _check_may_manage_endpoints(actor, delivery.endpoint.brand_id)
     with transaction.atomic():
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             status=WebhookDelivery.Status.PENDING, next_attempt_at=None, attempts=0
