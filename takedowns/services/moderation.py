@@ -289,8 +289,17 @@ def _after_decision(item: ComplaintItem, decision: Decision, actor: Any) -> None
     elif decision.outcome == Decision.Outcome.REINSTATE:
         from listings.models import Seller
 
-        if item.seller.status != Seller.Status.SUSPENDED:
-            listings_set_status(
+        # Another takedown of the same listing (under another right) may still be in force.
+        still_down = (
+            ComplaintItem.objects.filter(
+                listing_id=item.listing_id, state__in=[workflow.APPROVED, workflow.COUNTER_NOTICED, workflow.UPHELD]
+            )
+            .exclude(pk=item.pk)
+            .exists()
+        )
+        relisted: list[int] = []
+        if item.seller.status != Seller.Status.SUSPENDED and not still_down:
+            relisted = listings_set_status(
                 actor=actor,
                 listing_ids=[item.listing_id],
                 status=Listing.Status.REINSTATED,
@@ -301,7 +310,9 @@ def _after_decision(item: ComplaintItem, decision: Decision, actor: Any) -> None
         notifications.notify(
             users=sellers,
             event="item.reinstated",
-            title=f"Your listing {listing_label} is back online",
+            title=f"Your listing {listing_label} is back online"
+            if relisted
+            else f"The takedown of your listing {listing_label} was reversed",
             body=text,
             url=seller_url,
         )
@@ -313,7 +324,8 @@ def _after_decision(item: ComplaintItem, decision: Decision, actor: Any) -> None
             url=brand_url,
         )
         notifications.webhook_emit(event="item.reinstated", brand_id=item.brand_id, payload=payload)
-        notifications.webhook_emit(event="listing.reinstated", brand_id=None, payload=payload)
+        if relisted:  # the platform puts back online only what actually is
+            notifications.webhook_emit(event="listing.reinstated", brand_id=None, payload=payload)
     elif decision.outcome == Decision.Outcome.UPHOLD:
         notifications.notify(
             users=sellers,

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from listings.models import Listing
-from takedowns.models import ComplaintItem, CounterNotice, Strike
+from takedowns.models import ComplaintItem, CounterNotice, Strike, WebhookDelivery, WebhookEndpoint
 from takedowns.services.complaints import item_report_legal_action
 from takedowns.services.moderation import item_decide
 from takedowns.services.sellers import counter_notice_file
@@ -222,6 +222,7 @@ def test_no_reinstatement_when_legal_action_was_reported_then_the_moderator_upho
 
 
 def test_a_moderator_reinstatement_voids_the_strike(cast) -> None:
+    platform = WebhookEndpoint.objects.create(brand=None, url="https://platform.example/hooks", secret="s" * 32)
     item = item_in_state(cast, "counter_noticed")
     item.seller.refresh_from_db()
     assert item.seller.strike_count == 1
@@ -232,3 +233,27 @@ def test_a_moderator_reinstatement_voids_the_strike(cast) -> None:
     item.seller.refresh_from_db()
     assert item.seller.strike_count == 0
     assert Listing.objects.get(pk=item.listing_id).status == Listing.Status.REINSTATED
+    delivery = WebhookDelivery.objects.get(endpoint=platform, event="listing.reinstated")
+    assert delivery.payload["listing"] == item.listing_id
+
+
+def test_reinstating_one_takedown_keeps_the_listing_down_while_another_stands(cast) -> None:
+    platform = WebhookEndpoint.objects.create(brand=None, url="https://platform.example/hooks", secret="s" * 32)
+    listing = ListingFactory()
+    mark_right = IPRightFactory(brand=cast.brand_a, verified=True)
+    design_right = IPRightFactory(brand=cast.brand_a, verified=True, kind="design")
+    by_mark = file_notice(cast, [listing], mark_right).complaint.items.get()
+    by_design = file_notice(cast, [listing], design_right).complaint.items.get()
+    for item in (by_mark, by_design):
+        item_decide(actor=cast.moderator, item=item, action="approve", reason=REASON)
+    counter_notice_file(actor=seller_login(cast, listing.seller), item=by_design, **COUNTER)
+    item_decide(actor=cast.moderator, item=by_design, action="reinstate", reason="The design is the seller's own.")
+
+    by_design.refresh_from_db()
+    assert by_design.state == "reinstated"
+    assert Strike.objects.get(item=by_design).voided_at is not None
+    # The takedown under the mark still stands: the listing stays removed, and the platform is not
+    # told to put it back.
+    assert Listing.objects.get(pk=listing.pk).status == Listing.Status.REMOVED
+    assert WebhookDelivery.objects.filter(endpoint=platform, event="item.reinstated").exists()
+    assert not WebhookDelivery.objects.filter(endpoint=platform, event="listing.reinstated").exists()
