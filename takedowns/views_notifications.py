@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,11 +18,15 @@ from django.views.decorators.http import require_GET, require_POST
 from brands.models import Brand
 from brands.tenancy import can_manage
 from core.roles import is_platform_admin
-from core.services import audit_record
 from takedowns import selectors
 from takedowns.forms import WebhookEndpointForm
 from takedowns.models import WebhookDelivery, WebhookEndpoint
-from takedowns.services.notifications import notifications_mark_read, webhook_endpoint_create, webhook_redeliver
+from takedowns.services.notifications import (
+    notifications_mark_read,
+    webhook_endpoint_create,
+    webhook_endpoint_deactivate,
+    webhook_redeliver,
+)
 from takedowns.views import is_htmx, safe_next
 
 PER_PAGE = 30
@@ -123,19 +126,7 @@ def webhook_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(selectors.webhook_endpoint_list(user=request.user), pk=pk)
     if not _may_change(request, endpoint):
         raise PermissionDenied
-    # No service deactivates an endpoint yet: a conditional update, audited like the services do.
-    with transaction.atomic():
-        changed = WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).update(is_active=False)
-        if changed:
-            audit_record(
-                actor=request.user,
-                action="webhook.deactivated",
-                obj=endpoint,
-                brand_id=endpoint.brand_id,
-                from_state="active",
-                to_state="inactive",
-                data={"url": endpoint.url},
-            )
+    webhook_endpoint_deactivate(actor=request.user, endpoint=endpoint)
     messages.success(request, f"{endpoint.url} deactivated: it receives no more events.")
     return redirect("takedowns:webhooks")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -16,7 +15,6 @@ from rest_framework.response import Response
 
 from brands.tenancy import require_manage
 from core.roles import is_platform_admin
-from core.services import audit_record
 from takedowns import selectors
 from takedowns.api.permissions import WebhookPermission
 from takedowns.api.serializers import (
@@ -30,7 +28,12 @@ from takedowns.api.serializers import (
 )
 from takedowns.filters import NotificationFilter, WebhookDeliveryFilter
 from takedowns.models import Notification, WebhookDelivery, WebhookEndpoint
-from takedowns.services.notifications import notifications_mark_read, webhook_endpoint_create, webhook_redeliver
+from takedowns.services.notifications import (
+    notifications_mark_read,
+    webhook_endpoint_create,
+    webhook_endpoint_deactivate,
+    webhook_redeliver,
+)
 
 REFUSED = {
     403: OpenApiResponse(description="A brand's managers (platform admins for platform endpoints) only"),
@@ -58,24 +61,6 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         ids = None if data.validated_data["all"] else data.validated_data["ids"]
         marked = notifications_mark_read(user=request.user, ids=ids)
         return Response(MarkedSerializer({"marked": marked}).data)
-
-
-def webhook_endpoint_deactivate(*, actor: Any, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    # Belongs with webhook_endpoint_create in takedowns.services.notifications, which has no
-    # deactivation yet; kept to a conditional update plus its audit event here until it moves.
-    with transaction.atomic():
-        if WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).update(is_active=False):
-            audit_record(
-                actor=actor,
-                action="webhook.deactivated",
-                obj=endpoint,
-                brand_id=endpoint.brand_id,
-                from_state="active",
-                to_state="inactive",
-                data={"url": endpoint.url},
-            )
-    endpoint.refresh_from_db()
-    return endpoint
 
 
 @extend_schema(tags=["webhooks"])

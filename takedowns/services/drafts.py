@@ -4,6 +4,7 @@ find a draft notice ready to check, sign and submit (nothing is filed without a 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -70,7 +71,7 @@ def drafts_from_detections(*, brand_id: int, detection_ids: list[int]) -> Compla
     try:
         with transaction.atomic():
             complaint = Complaint.objects.create(
-                reference=f"tmp-{timezone.now().timestamp()}"[:24], brand_id=brand_id, source=Complaint.Source.AUTO
+                reference=f"tmp-{uuid.uuid4().hex[:20]}", brand_id=brand_id, source=Complaint.Source.AUTO
             )
             complaint.reference = f"N{complaint.created_at:%Y}-{complaint.pk:06d}"
             Complaint.objects.filter(pk=complaint.pk).update(reference=complaint.reference)

@@ -287,17 +287,40 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
     return delivery
 
 
+def webhook_endpoint_deactivate(*, actor: Any, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Stop sending events to an endpoint (its delivery log stays); deactivating twice changes nothing."""
+    from core.services import audit_record
+
+    _check_may_manage_endpoints(actor, endpoint.brand_id)
+    with transaction.atomic():
+        if WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).update(is_active=False):
+            audit_record(
+                actor=actor, action="webhook.deactivated", obj=endpoint, brand_id=endpoint.brand_id,
+                from_state="active", to_state="inactive", data={"url": endpoint.url},
+            )  # fmt: skip
+    endpoint.refresh_from_db()
+    return endpoint
+
+
 def webhook_redeliver(*, actor: Any, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a failed delivery again (same event id, so a receiver that got it already drops it)."""
+    from django.core.exceptions import ValidationError
+
     from core.services import audit_record
     from core.tasks import enqueue_on_commit
     from takedowns.tasks import webhook_deliver as deliver_task
 
     _check_may_manage_endpoints(actor, delivery.endpoint.brand_id)
     with transaction.atomic():
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        changed = WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.FAILED).update(
             status=WebhookDelivery.Status.PENDING, next_attempt_at=None, attempts=0
         )
+        if changed != 1:
+            delivery.refresh_from_db()
+            raise ValidationError(
+                f"Only a failed delivery can be sent again; this one is {delivery.get_status_display().lower()}.",
+                code="illegal_transition",
+            )
         audit_record(
             actor=actor,
             action="webhook.redeliver",

@@ -111,11 +111,12 @@ def counter_notice_file(
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    item.refresh_from_db()
-    if item.state == workflow.APPROVED and item.contest_until and item.contest_until < now:
-        raise IllegalTransition(f"The window to contest this removal closed on {item.contest_until:%Y-%m-%d}.")
     respond_until = add_business_days(now, settings.TAKEDOWN_RESPONSE_BUSINESS_DAYS)
     with transaction.atomic():
+        # Locked, so the window cannot close between this check and the transition.
+        item = ComplaintItem.objects.select_for_update().get(pk=item.pk)
+        if item.state == workflow.APPROVED and item.contest_until and item.contest_until < now:
+            raise IllegalTransition(f"The window to contest this removal closed on {item.contest_until:%Y-%m-%d}.")
         item = apply_transition(
             workflow.ITEM_WORKFLOW,
             item,
@@ -181,7 +182,17 @@ def counter_notice_file(
 
 
 def _active_strikes(seller_id: int, now: dt.datetime) -> list[Strike]:
+    """Strikes that count: within the window, not voided, and after the last suspension lifted on
+    appeal (lifting it gives the seller a fresh start instead of a re-suspension at the next strike)."""
     since = now - dt.timedelta(days=settings.STRIKE_WINDOW_DAYS)
+    lifted = (
+        Suspension.objects.filter(seller_id=seller_id, state=Suspension.State.LIFTED, decided_at__isnull=False)
+        .order_by("-decided_at")
+        .values_list("decided_at", flat=True)
+        .first()
+    )
+    if lifted is not None and lifted > since:
+        since = lifted
     return list(
         Strike.objects.filter(seller_id=seller_id, voided_at__isnull=True, created_at__gte=since)
         .select_related("brand")
@@ -351,6 +362,7 @@ def suspension_decide(*, actor: Any, suspension: Suspension, action: str, reason
         seller = suspension.seller
         if action == "lift":
             Seller.objects.filter(pk=seller.pk).update(status=Seller.Status.ACTIVE)
+            seller_strike_count_refresh(seller_id=seller.pk)  # a fresh start: earlier strikes stop counting
             # Relist what the suspension took down, and listings whose takedown was reversed while the
             # suspension kept them down (a reinstatement skips a suspended seller's listings), but not
             # listings removed by their own takedowns.

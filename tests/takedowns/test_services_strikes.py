@@ -208,3 +208,17 @@ def test_a_takedown_reversed_during_the_suspension_is_relisted_when_it_is_lifted
     assert Listing.objects.get(pk=first.listing_id).status == "reinstated"
     assert _delisted_status(x.pk for x in others) == {"reinstated"}
     assert _delisted_status(x.pk for x in infringing[1:]) == {"removed"}
+
+
+def test_after_a_lifted_suspension_earlier_strikes_stop_counting(cast, seller, right) -> None:
+    seller_user = seller_login(cast, seller)
+    suspension, _, _, _ = _suspend(cast, seller, right)
+    suspension_appeal(actor=seller_user, suspension=suspension, text=APPEAL, signature_name="Sean Murphy")
+    suspension_decide(actor=cast.moderator, suspension=suspension, action="lift", reason="Strikes from one batch.")
+    seller.refresh_from_db()
+    assert seller.strike_count == 0
+
+    _approve(cast, [ListingFactory(seller=seller)], right)  # one new strike: not a second suspension
+    seller.refresh_from_db()
+    assert (seller.status, seller.strike_count) == (Seller.Status.ACTIVE, 1)
+    assert Suspension.objects.filter(seller=seller).count() == 1
