@@ -102,3 +102,17 @@ def test_wrong_password_is_refused(demo_server: tuple[str, str]) -> None:
     base, _ = demo_server
     _, html = _login(base, "alice", "wrong-password")
     assert "didn't match" in html
+
+
+def test_demo_seller_and_moderator_see_the_takedown_workflow(demo_server: tuple[str, str]) -> None:
+    base, seed_output = demo_server
+    seller, _ = _login(base, "luxdeals", _password(seed_output, "luxdeals"))
+    centre = seller.open(f"{base}/takedowns/seller/").read().decode()
+    assert "AUR0RA Luna bag" in centre  # its own counter-noticed listing
+    assert "N0RDPEAK" not in centre  # another seller's notices are not shown
+    moderator, _ = _login(base, "maya", _password(seed_output, "maya"))
+    queue = moderator.open(f"{base}/takedowns/moderation/").read().decode()
+    assert "overdue" in queue.lower()
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        seller.open(f"{base}/takedowns/moderation/")
+    assert excinfo.value.code in (403, 404)
