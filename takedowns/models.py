@@ -66,6 +66,9 @@ class Complaint(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     fast_track = models.BooleanField(default=False, help_text="The brand had fast track when it submitted")
     idempotency_key = models.CharField(max_length=64, blank=True, help_text="Client key: a retried submission is one")
+    request_fingerprint = models.CharField(
+        max_length=64, blank=True, help_text="sha256 of the request the key was first used with"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -309,9 +309,16 @@ def complaint_file(
     infringement_type, explanation, detection (id, optional)}]."""
     standing = check_can_file(actor, brand)
     idempotency_key = (idempotency_key or "").strip()[:64]
+    fingerprint = _request_fingerprint(items, filer, statements, source, submit) if idempotency_key else ""
     if idempotency_key:
         earlier = Complaint.objects.filter(brand=brand, idempotency_key=idempotency_key).first()
         if earlier is not None:
+            if earlier.request_fingerprint and earlier.request_fingerprint != fingerprint:
+                raise ValidationError(
+                    {"idempotency_key": f"This key was already used for notice {earlier.reference} with different "
+                     "content; use a new key for a new notice."},
+                    code="idempotency_mismatch",
+                )  # fmt: skip
             return FileResult(complaint=earlier, created=False)
     errors: dict[str, Any] = {}
     filer = _clean_filer(filer, brand, errors)
@@ -346,6 +353,7 @@ def complaint_file(
         submitted_at=now if submit else None,
         fast_track=fast_track and submit,
         idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
     )
     complaint.reference = _next_reference(complaint)
     Complaint.objects.filter(pk=complaint.pk).update(reference=complaint.reference)
@@ -405,6 +413,17 @@ def complaint_file(
     if submit:
         result.auto_approved = _submit_items(actor, complaint, fast_track=fast_track, standing=standing)
     return result
+
+
+def _request_fingerprint(
+    items: list[dict[str, Any]], filer: Filer, statements: Statements, source: str, submit: bool
+) -> str:
+    """What a retried request must repeat for its idempotency key to stand for the same notice."""
+    canonical = json.dumps(
+        {"items": items, "filer": vars(filer), "statements": vars(statements), "source": source, "submit": submit},
+        sort_keys=True, default=str,
+    )  # fmt: skip
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _is_agent(actor: Any, brand: Brand) -> bool:

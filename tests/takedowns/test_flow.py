@@ -171,3 +171,15 @@ def test_seller_account_command_prints_a_working_token(cast):
     token = out.getvalue().split("API token (shown once): ")[1].split()[0]
     user = Token.objects.get(key=token).user
     assert list(user.seller_accounts.values_list("seller_id", flat=True)) == [seller.pk]
+
+
+def test_an_idempotency_key_replays_the_same_notice_but_not_a_different_one(cast):
+    right = IPRightFactory(brand=cast.brand_a, verified=True)
+    listing, other = ListingFactory(), ListingFactory()
+    first = _file(cast, [listing], right, idempotency_key="retry-1")
+    again = _file(cast, [listing], right, idempotency_key="retry-1")
+    assert (again.complaint.pk, again.created) == (first.complaint.pk, False)
+    with pytest.raises(ValidationError) as exc:
+        _file(cast, [other], right, idempotency_key="retry-1")
+    assert first.complaint.reference in str(exc.value)
+    assert ComplaintItem.objects.count() == 1
