@@ -210,3 +210,46 @@ def webhook_delivery_list(*, user: Any) -> QuerySet[WebhookDelivery]:
     if not is_platform_staff(user):
         qs = qs.filter(endpoint__brand__isnull=False)
     return qs
+
+
+def transparency_report(*, days: int) -> dict[str, Any]:
+    """The transparency figures over `days`, with what the report page draws: items by state and by
+    infringement type (bars), and notices received vs decided per day (a line chart)."""
+    from django.db.models.functions import TruncDate
+
+    figures = transparency(days=days)
+    since = timezone.now() - dt.timedelta(days=days)
+    items = ComplaintItem.objects.filter(submitted_at__gte=since)
+    labels = dict(ComplaintItem.State.choices)
+    total = figures["items"] or 1
+    figures["state_bars"] = [
+        {"label": labels.get(state, state), "count": count, "percent": round(100 * count / total, 1)}
+        for state, count in sorted(figures["by_state"].items(), key=lambda pair: -pair[1])
+    ]
+    by_type = dict(items.values_list("infringement_type").annotate(n=Count("id")).values_list("infringement_type", "n"))
+    type_labels = dict(ComplaintItem._meta.get_field("infringement_type").choices)
+    figures["type_bars"] = [
+        {"label": type_labels.get(kind, kind), "count": count, "percent": round(100 * count / total, 1)}
+        for kind, count in sorted(by_type.items(), key=lambda pair: -pair[1])
+    ]
+    received = dict(
+        items.annotate(day=TruncDate("submitted_at")).values("day").annotate(n=Count("id")).values_list("day", "n")
+    )
+    decided = dict(
+        Decision.objects.filter(created_at__gte=since, outcome__in=["approve", "reject"])
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    today = timezone.localdate()
+    span = min(days, 90)
+    figures["daily"] = [
+        {"day": day, "received": received.get(day, 0), "decided": decided.get(day, 0)}
+        for day in (today - dt.timedelta(days=offset) for offset in range(span - 1, -1, -1))
+    ]
+    figures["days"] = days
+    figures["suspended_sellers"] = Suspension.objects.filter(
+        created_at__gte=since, state__in=[Suspension.State.ACTIVE, Suspension.State.APPEALED, Suspension.State.UPHELD]
+    ).count()
+    return figures

@@ -27,6 +27,7 @@ urlpatterns = [
     path("moderation/items/<int:pk>/claim/", views_moderation.claim, name="moderation-claim"),
     path("moderation/items/<int:pk>/release/", views_moderation.release, name="moderation-release"),
     path("moderation/suspensions/", views_moderation.suspension_list, name="moderation-suspensions"),
+    path("moderation/report/", views_moderation.report, name="moderation-report"),
     path("moderation/suspensions/<int:pk>/", views_moderation.suspension_review, name="moderation-suspension"),
     # Sellers
     path("seller/", views_seller.seller_home, name="seller-home"),
