@@ -56,10 +56,14 @@ match ~+1 ms) took logo recall to 0.60 at precision 1.00 with no false detection
 15-25 % 0.65, 25-35 % 0.68, recoloured 0.60, occluded 0.42; same throwaway script, logo,
 logo-free and other-brand queries only). Multi-probe LSH would find ~+0.11 more but costs ~9x
 the k-NN time; 20 tables +0.05 for +12 ms.
-Hash-only queries (`query_features(local=False)`): a JPEG is decoded by libjpeg straight to
-grayscale at 1/8 (block means; ~1.4 ms of the ~1.9 ms is entropy decoding, which no scale
-avoids) and again at 1/4 only when a border seems to need trimming (~7 % of images); the
-hashes are the same functions, within 0-2 bits of those decoded at 1/4 before. The approximate k-NN
+Hash-only queries (`query_features(local=False)`): a JPEG's size is read from its frame header
+(no `Image.open`), it is decoded once by libjpeg straight to grayscale at the smallest 1/2^k
+scale leaving >= 200 px (1/4 for most photos; entropy decoding is most of the cost and no scale
+avoids it), trimmed and hashed. Decoding at 1/8 and again at 1/4 when a border seemed to need
+trimming was slower on average (a third of the benchmark's queries looked bordered at 1/8) and
+further from the full query's hashes (pHash vs query_features(local=True): mean 1.00 bits,
+p95 2.1, now 0.77 / 2.0); on 400 benchmark queries, interleaved A/B runs, minimum of 5:
+1.21-1.22 ms -> 1.05-1.06 ms per image, baseline (full decode + imagehash.phash) 4.8-5.1 ms. The approximate k-NN
 costs logos too: on the `bench/matching_bench.py --quick` subset (50 references) exact k-NN
 found 0.58 of them, LSH 0.47 (near-duplicates 0.993 either way; query_features 15 ms, match
 7 ms there).
@@ -89,8 +93,7 @@ from engine.local_features import REFLECTING, VARIANT_NAMES, LocalFeatures, extr
 QUERY_SIDE = 640  # long side of the grayscale image ORB runs on
 QUERY_DRAFT_SIDE = 480  # JPEG draft decode: smallest 1/2^k scale still >= this, then down to QUERY_SIDE
 QUERY_FEATURES = 1000
-HASH_ONLY_SIDE = 100  # local=False: JPEG decoded at the smallest 1/2^k scale leaving >= this, ...
-BORDER_SIDE = 200  # ... and again at >= this when it seems to have a border to trim
+HASH_ONLY_SIDE = 200  # local=False: JPEG decoded at the smallest 1/2^k scale leaving >= this px
 PHOTO_SIDE = 640
 PHOTO_FEATURES = 500  # per variant (identity, mirror)
 PHOTO_SMALL_SIDE = 320  # the photo again at half size (its identity variant only), so that ...
@@ -307,12 +310,11 @@ def query_features(data: bytes, *, local: bool = True) -> QueryFeatures:
         gray, (width, height) = decode_gray(data, QUERY_SIDE, draft_side=QUERY_DRAFT_SIDE)
     else:
         gray, (width, height) = decode_gray_small(data, HASH_ONLY_SIDE)
+    # One decode, at 1/4 for a typical 800-1400 px photo: decoding at 1/8 first (block means) and
+    # again at 1/4 whenever the picture seemed to have a border to trim (a third of the benchmark's
+    # images: white product shots, skies) cost more on average and hashed further from the
+    # full query's hashes.
     x0, y0, x1, y1 = trim_box(gray)
-    if not local and (x0, y0, x1, y1) != (0, 0, gray.shape[1], gray.shape[0]) and max(gray.shape) < BORDER_SIDE:
-        # A border (or what looks like one at 1/8 scale, where 8x8 blocks straddle its edge):
-        # trim again at the resolution a stored hash was computed at, so the box is as precise.
-        gray, _ = decode_gray_small(data, BORDER_SIDE)
-        x0, y0, x1, y1 = trim_box(gray)
     phash, dhash = hash_pair(gray[y0:y1, x0:x1])
     factor = width / gray.shape[1]
     fy = height / gray.shape[0]

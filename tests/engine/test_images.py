@@ -12,6 +12,7 @@ from engine.images import (
     dhash_int,
     hash_pair,
     image_features,
+    jpeg_size,
     phash_int,
     trim_box,
 )
@@ -118,3 +119,27 @@ def test_png_with_palette_and_grayscale_modes_decode():
         gray, size = decode_gray(out.getvalue())
         assert size == (300, 200)
         assert gray.ndim == 2
+
+
+def test_jpeg_size_reads_the_frame_header_like_pillow():
+    for image, kwargs in (
+        (gen.photo(1, (1000, 750)), {}),
+        (gen.photo(2, (333, 517)), {"progressive": True}),
+        (gen.photo(3, (640, 480)).convert("L"), {}),
+    ):
+        buffer = io.BytesIO()
+        exif = Image.Exif()
+        exif[0x0112] = 6  # rotated: the size is still the stored one, as Image.size reports it
+        image.save(buffer, "JPEG", quality=80, exif=exif.tobytes(), **kwargs)
+        data = buffer.getvalue()
+        assert jpeg_size(data) == Image.open(io.BytesIO(data)).size == image.size
+    assert jpeg_size(gen.encode(gen.logo(1), "PNG")) is None
+    assert jpeg_size(b"\xff\xd8\xff\xe0\x00") is None  # cut inside a segment
+    assert jpeg_size(b"") is None
+
+
+def test_decode_gray_small_leaves_decompression_bombs_to_pillow(monkeypatch):
+    data = gen.encode(gen.photo(1, (600, 400)))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises((Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        decode_gray_small(data)
