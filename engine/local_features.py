@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -46,6 +47,11 @@ class LocalFeatures:
 
     def __len__(self) -> int:
         return len(self.points)
+
+    @cached_property
+    def words(self) -> np.ndarray:
+        """The descriptors as (4, n) uint64 words, for exact Hamming distances in NumPy."""
+        return np.ascontiguousarray(self.descriptors).view(np.uint64).T.copy()
 
     @property
     def box(self) -> tuple[float, float, float, float]:
