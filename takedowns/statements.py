@@ -42,9 +42,9 @@ def item_statement(
         if detection is not None
         else "Reported by the rights holder in a notice"
     )
-    facts = [
-        f"Notice {item.complaint.reference} filed by {item.complaint.filer_name} for {item.complaint.rights_holder}."
-    ]
+    complaint = item.complaint
+    holder = complaint.rights_holder.rstrip(".")
+    facts = [f"Notice {complaint.reference} filed by {complaint.filer_name} for {holder}."]
     facts.append(f"{item.get_infringement_type_display()}: {item.explanation}")
     if detection is not None:
         signals = ", ".join(detection.signals) or "signals"
