@@ -70,10 +70,20 @@ before, and kept only if >= `logo_min_inlier_ratio` (0.25) of the mutual pairs a
 (0.15 from 2.5x the inliers needed: repeated parts). Without that ratio the exact pairs gave
 0.73 with 15 false logos on the 408 negatives; with it 0.71 (8-15 % 0.65, 15-25 % 0.76, 25-35 %
 0.71, recoloured 0.61, occluded 0.61), none on the negatives, no wrong logo, for ~+8 ms per
-image (match ~20 -> ~29 ms mean on that loaded box). Two overlapping logo matches keep only the
+image on those queries (match ~20 -> ~29 ms mean). Two overlapping logo matches keep only the
 stronger unless the weaker has 80 % of its inliers (3 scenes had a second, wrong mark).
-The remaining misses are mostly logos outside the shortlist (their few LSH votes rank below
-other marks' chance votes), then fits under 8 inliers or under the ratio.
+Near-duplicate queries are logo-free photos too: there the exact re-match found marks in 17 of
+1540 (before: 3), mostly the word mark FOXTEL in overlaid "HOT"/"LIMITED" text of the same font;
+an elongated mark must now cover 6 of 8 slices of its length (no logo-scene hit lost).
+On all query kinds the shortlist costs ~+11 ms per image (match ~23 -> ~35 ms mean, of which
+LSH k-NN ~22 ms, the exact re-match ~8 ms: 3 x (Hamming matrix 2.2 ms + argmins 0.5 ms)).
+Paying for it with `lsh_tables` 8 (-5 ms; logo 0.703, near-duplicates 0.9877) lost the soft
+low-texture photo of tests/engine (its crop found no match), so the tables stay at 10.
+The remaining misses (88) are mostly logos outside the shortlist (56: their few LSH votes rank
+below other marks' chance votes; two "hub" marks of plain shapes sit in 22 % and 20 % of all
+shortlists, where 2 % would be fair), then fits under 8 inliers or under the ratio. Next steps:
+down-weight hub references' votes by a per-keypoint genericness fixed at reference time (it must
+not depend on query history or insertion order, or matches would differ between workers).
 Hash-only queries (`query_features(local=False)`): a JPEG's size is read from its frame header
 (no `Image.open`), it is decoded once by libjpeg straight to grayscale at the smallest 1/2^k
 scale leaving >= 200 px (1/4 for most photos; entropy decoding is most of the cost and no scale
@@ -81,7 +91,9 @@ avoids it), trimmed and hashed. Decoding at 1/8 and again at 1/4 when a border s
 trimming was slower on average (a third of the benchmark's queries looked bordered at 1/8) and
 further from the full query's hashes (pHash vs query_features(local=True): mean 1.00 bits,
 p95 2.1, now 0.77 / 2.0); on 400 benchmark queries, interleaved A/B runs, minimum of 5:
-1.21-1.22 ms -> 1.05-1.06 ms per image, baseline (full decode + imagehash.phash) 4.8-5.1 ms. The approximate k-NN
+1.21-1.22 ms -> 1.05-1.06 ms per image, baseline (full decode + imagehash.phash) 4.8-5.1 ms.
+HASH_ONLY_SIDE 100 (1/8 for most photos, trimmed there) would take 0.87 ms but hash 1.50 bits
+(p95 6) from the full query's pHash instead of 0.77 (p95 2); 128: 1.00 ms, 1.09 bits (p95 4). The approximate k-NN
 costs logos too: on the `bench/matching_bench.py --quick` subset (50 references) exact k-NN
 found 0.58 of them, LSH 0.47 (near-duplicates 0.993 either way; query_features 15 ms, match
 7 ms there).
@@ -347,6 +359,19 @@ def _hamming_matrix(a_words: np.ndarray, b_words: np.ndarray) -> np.ndarray:
     for w in range(1, len(a_words)):
         out += np.bitwise_count(np.bitwise_xor.outer(a_words[w], b_words[w]))
     return out
+
+
+def _covers_length(points: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    """An elongated mark (a word mark: long side >= 2.5x the short one) is found only if its inliers
+    fall in >= 6 of 8 slices along its length (a quarter may be hidden): a few letters shared
+    with overlaid text ("HOT LIMITED" in the same bold sans as "FOXTEL") are not the mark."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    if max(w, h) < 2.5 * max(min(w, h), 1e-6):
+        return True
+    along, start, length = (points[:, 0], x0, w) if w >= h else (points[:, 1], y0, h)
+    slices = np.clip(((along - start) / length * 8).astype(np.int64), 0, 7)
+    return len(np.unique(slices)) >= 6
 
 
 def _bounds(region) -> tuple[float, float, float, float]:
@@ -745,6 +770,8 @@ class Matcher:
                 if result.count >= 2.5 * needed:
                     ratio *= 0.6
                 if result.count < ratio * all_pairs:
+                    continue
+                if not _covers_length(src[result.inliers], ref.local.box):
                     continue
             score = round(1.0 - 0.5 ** (result.count / needed), 4)
             if ref.key in best and best[ref.key].score >= score:

@@ -252,3 +252,14 @@ def test_small_logos_in_busy_photos_are_found_through_the_exact_shortlist(many_l
 def test_logo_shortlist_finds_nothing_in_unrelated_photos(many_logos):
     for seed in range(100, 110):
         assert many_logos.match(query_features(gen.encode(gen.photo(seed)))) == []
+
+
+def test_a_word_mark_needs_inliers_along_its_length():
+    from engine.matcher import _covers_length
+
+    box = (0.0, 0.0, 400.0, 80.0)  # a word mark, 5:1
+    ys = np.full(8, 40.0)
+    assert _covers_length(np.stack([np.linspace(10, 390, 8), ys], axis=1), box)
+    assert _covers_length(np.stack([np.linspace(110, 390, 8), ys], axis=1), box)  # a quarter hidden
+    assert not _covers_length(np.stack([np.linspace(150, 290, 8), ys], axis=1), box)  # two letters
+    assert _covers_length(np.array([[50.0, 50.0], [60.0, 60.0]]), (0.0, 0.0, 100.0, 100.0))  # not elongated
