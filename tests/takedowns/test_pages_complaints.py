@@ -15,7 +15,7 @@ from listings.models import Detection
 from takedowns.models import Complaint, ComplaintItem, Standing
 from tests.conftest import Cast
 from tests.factories import DetectionFactory, IPRightFactory, ListingFactory, pdf_file
-from tests.takedowns.test_pages_kit import FILER_NAME, file_notice, form_data, item_in_state, login, seller_login
+from tests.takedowns.pages_kit import FILER_NAME, file_notice, form_data, item_in_state, login, seller_login
 
 pytestmark = pytest.mark.django_db
 

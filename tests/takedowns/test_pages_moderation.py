@@ -13,7 +13,7 @@ from takedowns.models import ComplaintItem, Suspension
 from takedowns.services.sellers import suspension_appeal
 from tests.conftest import Cast
 from tests.factories import DetectionFactory, IPRightFactory, ListingFactory, SellerFactory, make_moderator
-from tests.takedowns.test_pages_kit import file_notice, item_in_state, login, seller_login
+from tests.takedowns.pages_kit import file_notice, item_in_state, login, seller_login
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from takedowns.models import Notification, WebhookDelivery, WebhookEndpoint
 from takedowns.services.notifications import notify
 from tests.conftest import Cast
 from tests.factories import IPRightFactory, ListingFactory
-from tests.takedowns.test_pages_kit import file_notice, login
+from tests.takedowns.pages_kit import file_notice, login
 
 pytestmark = pytest.mark.django_db
 

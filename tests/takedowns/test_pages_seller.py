@@ -13,7 +13,7 @@ from django.utils import timezone
 from takedowns.models import ComplaintItem, Suspension
 from tests.conftest import Cast
 from tests.factories import IPRightFactory, ListingFactory, SellerFactory
-from tests.takedowns.test_pages_kit import COUNTER, item_in_state, login, seller_login
+from tests.takedowns.pages_kit import COUNTER, item_in_state, login, seller_login
 
 pytestmark = pytest.mark.django_db
 
