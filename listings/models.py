@@ -50,6 +50,9 @@ class Listing(models.Model):
     category_key = models.CharField(max_length=200, blank=True, db_index=True, help_text="casefolded category")
     url = models.URLField(max_length=1000, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    removed_by_decision = models.BooleanField(
+        default=False, help_text="Removed by a takedown or suspension: the platform's feed cannot put it back online"
+    )
     first_seen_at = models.DateTimeField(db_index=True)
     last_seen_at = models.DateTimeField()
     content_hash = models.CharField(max_length=64, help_text="sha256 of what the platform sent; unchanged = no work")

@@ -238,10 +238,17 @@ def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
             seller = sellers[(clean["marketplace"], clean["seller"]["external_id"])]
             listing = existing.get((clean["marketplace"], clean["external_id"]))
             fields = {k: clean[k] for k in ("title", "description", "price", "currency", "category", "url", "status")}
+            held = listing.removed_by_decision if listing is not None else False
+            if held or seller.status == Seller.Status.SUSPENDED:
+                # A takedown or a suspension removed it (or its seller is suspended): the feed may update
+                # its text, not put it online.
+                fields["status"] = Listing.Status.REMOVED
+                held = True
             if listing is None:
                 listing = Listing(
                     marketplace=clean["marketplace"], external_id=clean["external_id"], seller=seller,
-                    first_seen_at=now, last_seen_at=now, changed_at=now, content_hash=digest, **fields,
+                    first_seen_at=now, last_seen_at=now, changed_at=now, content_hash=digest,
+                    removed_by_decision=held, **fields,
                 )  # fmt: skip
                 listing.compute_keys()
                 to_create.append((result, listing, clean["images"]))
@@ -253,6 +260,7 @@ def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
                 for name, value in fields.items():
                     setattr(listing, name, value)
                 listing.seller = seller
+                listing.removed_by_decision = held
                 listing.content_hash, listing.last_seen_at, listing.changed_at = digest, now, now
                 listing.updated_at = now  # bulk_update does not apply auto_now
                 listing.needs_matching = True
@@ -276,7 +284,7 @@ def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
                 [listing for _, listing, _, _ in to_update],
                 ["title", "description", "price", "currency", "category", "url", "status", "seller",
                  "content_hash", "last_seen_at", "changed_at", "needs_matching", "title_key", "search_key",
-                 "category_key", "updated_at"],
+                 "category_key", "updated_at", "removed_by_decision"],
                 batch_size=500,
             )  # fmt: skip
             for result, listing, _, _ in to_update:
@@ -466,7 +474,8 @@ def listings_set_status(
     """Remove or reinstate listings (a takedown decision, a seller suspension); audited per listing.
 
     Returns the ids whose status actually changed. Listings already in `status` are left alone, so
-    calling it twice changes nothing the second time.
+    calling it twice changes nothing the second time. A listing removed here stays removed whatever
+    the platform's feed says (`removed_by_decision`) until it is reinstated here.
     """
     if status not in Listing.Status.values:
         raise ValidationError({"status": f"One of: {', '.join(Listing.Status.values)}."})
@@ -480,7 +489,9 @@ def listings_set_status(
         now = timezone.now()
         for listing in listings:
             previous = listing.status
-            Listing.objects.filter(pk=listing.pk).update(status=status, updated_at=now)
+            Listing.objects.filter(pk=listing.pk).update(
+                status=status, removed_by_decision=status == Listing.Status.REMOVED, updated_at=now
+            )
             listing.status = status
             audit_record(
                 actor=actor,

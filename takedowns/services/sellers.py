@@ -369,7 +369,13 @@ def suspension_decide(*, actor: Any, suspension: Suspension, action: str, reason
             reversed_meanwhile = ComplaintItem.objects.filter(
                 seller=seller, state=workflow.REINSTATED, closed_at__gte=suspension.created_at
             ).values_list("listing_id", flat=True)
-            candidates = list(dict.fromkeys([*suspension.delisted_listing_ids, *reversed_meanwhile]))
+            # Listings the platform pushed while the seller was suspended arrived removed: relist those too.
+            arrived_meanwhile = Listing.objects.filter(
+                seller=seller, removed_by_decision=True, created_at__gte=suspension.created_at
+            ).values_list("pk", flat=True)
+            candidates = list(
+                dict.fromkeys([*suspension.delisted_listing_ids, *reversed_meanwhile, *arrived_meanwhile])
+            )
             taken_down = set(
                 ComplaintItem.objects.filter(
                     listing_id__in=candidates,

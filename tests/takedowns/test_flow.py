@@ -183,3 +183,48 @@ def test_an_idempotency_key_replays_the_same_notice_but_not_a_different_one(cast
         _file(cast, [other], right, idempotency_key="retry-1")
     assert first.complaint.reference in str(exc.value)
     assert ComplaintItem.objects.count() == 1
+
+
+def test_the_platform_feed_cannot_put_a_taken_down_listing_back_online(cast):
+    from listings.services import listings_ingest
+    from tests.listings.kit import listing_item
+
+    right = IPRightFactory(brand=cast.brand_a, verified=True)
+    listings_ingest(items=[listing_item("T1", title="Luna bag")])
+    listing = Listing.objects.get(external_id="T1")
+    item = _file(cast, [listing], right).complaint.items.get()
+    item_decide(actor=cast.moderator, item=item, action="approve", reason="Counterfeit goods with our mark.")
+
+    # The platform had not processed the takedown yet and pushes the listing again, "active", new price.
+    listings_ingest(items=[listing_item("T1", title="Luna bag", price="39.00", status="active")])
+    listing.refresh_from_db()
+    assert (listing.status, str(listing.price)) == ("removed", "39.00")
+
+    # Reinstated by the workflow, the feed is in charge again.
+    ComplaintItem.objects.filter(pk=item.pk).update(state="counter_noticed")
+    item_decide(actor=cast.moderator, item=item, action="reinstate", reason="The seller showed a licence.")
+    listings_ingest(items=[listing_item("T1", title="Luna bag", price="41.00", status="active")])
+    listing.refresh_from_db()
+    assert listing.status == "active"
+
+
+def test_a_suspended_sellers_new_listings_arrive_removed(cast):
+    from listings.services import listings_ingest
+    from tests.listings.kit import listing_item
+
+    right = IPRightFactory(brand=cast.brand_a, verified=True)
+    listings_ingest(items=[listing_item(f"U{i}") for i in range(3)])  # all from seller S1
+    seller = Seller.objects.get(external_id="S1")
+    for item in _file(cast, list(Listing.objects.filter(seller=seller)), right).complaint.items.all():
+        item_decide(actor=cast.moderator, item=item, action="approve", reason="Counterfeit goods with our mark.")
+    seller.refresh_from_db()
+    assert seller.status == Seller.Status.SUSPENDED
+
+    listings_ingest(items=[listing_item("U9", status="active")])
+    assert Listing.objects.get(external_id="U9").status == "removed"
+
+    # Lifted on appeal: the listing that arrived during the suspension goes online too.
+    from takedowns.services.sellers import suspension_decide
+
+    suspension_decide(actor=cast.moderator, suspension=seller.suspensions.get(), action="lift", reason="Licence shown.")
+    assert Listing.objects.get(external_id="U9").status == "reinstated"
