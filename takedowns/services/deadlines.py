@@ -14,7 +14,7 @@ from takedowns.models import ComplaintItem, Standing, Strike, WebhookDelivery
 
 
 def deadlines_run() -> dict[str, int]:
-    from takedowns.services.moderation import _decide
+    from takedowns.services.moderation import _decide, lock_listing
     from takedowns.services.notifications import webhook_deliver
     from takedowns.services.sellers import seller_strike_count_refresh
     from takedowns.services.standing import standing_refresh
@@ -25,6 +25,7 @@ def deadlines_run() -> dict[str, int]:
     for item in due.select_related("complaint", "listing", "seller", "right").order_by("respond_until")[:500]:
         try:
             with transaction.atomic():
+                lock_listing(item)
                 _decide(
                     item,
                     action="reinstate",

@@ -120,6 +120,12 @@ def item_release(*, actor: Any, item: ComplaintItem) -> ComplaintItem:
     return item
 
 
+def lock_listing(item: ComplaintItem) -> None:
+    """Lock the item's listing before anything is audited: the audit trail's lock is taken next and held
+    to the commit, and ingestion locks listings before it audits, so both take them in the same order."""
+    Listing.objects.select_for_update().filter(pk=item.listing_id).values_list("pk", flat=True).first()
+
+
 def _check_claim(actor: Any, item: ComplaintItem) -> None:
     fresh = ComplaintItem.objects.filter(pk=item.pk).values("claimed_by_id", "claimed_at").first()
     if fresh is None:
@@ -149,6 +155,7 @@ def item_decide(*, actor: Any, item: ComplaintItem, action: str, reason: str = "
         raise IllegalTransition(f"Unknown decision “{action}”.", code="unknown_action")
     reason = _reason(action, reason, template)
     with transaction.atomic():
+        lock_listing(item)
         _check_claim(actor, item)
         item.refresh_from_db()
         if action in workflow.REVIEW_ACTIONS and item.state == workflow.SUBMITTED:
@@ -163,6 +170,7 @@ def item_auto_approve(*, item: ComplaintItem) -> ComplaintItem:
         f"this listing to the brand's reference with high confidence (score {item.risk_score:.2f})."
     )
     with transaction.atomic():
+        lock_listing(item)
         item = apply_transition(workflow.ITEM_WORKFLOW, item, "start_review", actor=None, brand_id=item.brand_id)
         return _decide(item, action="approve", reason=reason, template="", actor=None, automated=True)
 
