@@ -34,8 +34,11 @@ from takedowns.services.sellers import suspension_decide
 
 REFUSED = {
     400: OpenApiResponse(
-        description="Not a legal move from the current state, another moderator holds the claim, or a reason "
-        "is missing; nothing was changed"
+        description="Not a legal move from the current state, or a reason is missing; nothing changed"
+    ),
+    409: OpenApiResponse(
+        description="Another moderator holds the claim (`code: claimed`) or changed the item just now "
+        "(`code: concurrent_change`); nothing changed: reload"
     ),
     403: OpenApiResponse(description="Moderators and platform admins only"),
     404: OpenApiResponse(description="No such item"),

@@ -327,8 +327,9 @@ def test_a_claimed_item_is_not_decided_by_another_moderator(cast: Cast, api: API
         f"/api/v1/moderation/items/{item.pk}/decide/", {"action": "reject", "template": "genuine_resale"}
     )
 
-    assert response.status_code == 400
-    assert "Another moderator has claimed this item" in str(response.json())
+    assert response.status_code == 409  # a conflict with another moderator: reload, do not fix the input
+    assert response.json()["code"] == "claimed"
+    assert "Another moderator has claimed this item" in response.json()["detail"]
     item.refresh_from_db()
     assert (item.state, item.claimed_by_id) == ("in_review", cast.moderator.pk)
 
