@@ -27,7 +27,7 @@ from takedowns import selectors
 from takedowns.forms import AnswerForm, ComplaintForm, LegalActionForm, SubmitDraftForm, WithdrawForm, split_ids
 from takedowns.models import Attachment, Complaint, ComplaintItem, Decision, Standing
 from takedowns.services import complaints as complaint_services
-from takedowns.services.complaints import Filer, Statements
+from takedowns.services.complaints import filer_and_statements
 from takedowns.services.standing import standing_set_auto_approve
 from takedowns.views import is_htmx, item_changes, window_open
 
@@ -186,24 +186,14 @@ def _file(request: HttpRequest, form: ComplaintForm, detections: list[Any], sour
         return None
     items += [{"listing": ref, **shared} for ref in form.listing_refs()]
     submit = request.POST.get("action") != "draft"
+    filer, statements = filer_and_statements(data)
     try:
         result = complaint_services.complaint_file(
             actor=request.user,
             brand=data["brand"],
             items=items,
-            filer=Filer(
-                rights_holder=data["rights_holder"],
-                name=data["filer_name"],
-                organisation=data["filer_organisation"],
-                email=data["filer_email"],
-                phone=data["filer_phone"],
-                address=data["filer_address"],
-            ),
-            statements=Statements(
-                good_faith=data["good_faith"],
-                accurate_under_penalty=data["accurate_under_penalty"],
-                signature_name=data["signature_name"],
-            ),
+            filer=filer,
+            statements=statements,
             source=source,
             submit=submit,
             idempotency_key=data["idempotency_key"],
@@ -362,24 +352,13 @@ def complaint_submit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = SubmitDraftForm(request.POST)
         if form.is_valid():
-            data = form.cleaned_data
+            filer, statements = filer_and_statements(form.cleaned_data)
             try:
                 complaint_services.complaint_submit(
                     actor=request.user,
                     complaint=complaint,
-                    filer=Filer(
-                        rights_holder=data["rights_holder"],
-                        name=data["filer_name"],
-                        organisation=data["filer_organisation"],
-                        email=data["filer_email"],
-                        phone=data["filer_phone"],
-                        address=data["filer_address"],
-                    ),
-                    statements=Statements(
-                        good_faith=data["good_faith"],
-                        accurate_under_penalty=data["accurate_under_penalty"],
-                        signature_name=data["signature_name"],
-                    ),
+                    filer=filer,
+                    statements=statements,
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)

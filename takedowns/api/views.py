@@ -42,10 +42,9 @@ from takedowns.filters import ComplaintFilter, ItemFilter
 from takedowns.models import Complaint, ComplaintItem
 from takedowns.services.attachments import attachment_add
 from takedowns.services.complaints import (
-    Filer,
-    Statements,
     complaint_file,
     complaint_submit,
+    filer_and_statements,
     item_answer,
     item_report_legal_action,
     item_withdraw,
@@ -63,23 +62,6 @@ def items_for_reading() -> QuerySet[ComplaintItem]:
     return ComplaintItem.objects.select_related("complaint", "seller", "right", "counter_notice").prefetch_related(
         "decisions__decided_by"
     )
-
-
-def filer_and_statements(values: dict[str, Any]) -> tuple[Filer, Statements]:
-    filer = Filer(
-        rights_holder=values["rights_holder"],
-        name=values["filer_name"],
-        organisation=values["filer_organisation"],
-        email=values["filer_email"],
-        phone=values["filer_phone"],
-        address=values["filer_address"],
-    )
-    statements = Statements(
-        good_faith=values["good_faith"],
-        accurate_under_penalty=values["accurate_under_penalty"],
-        signature_name=values["signature_name"],
-    )
-    return filer, statements
 
 
 @extend_schema(tags=["notices"])

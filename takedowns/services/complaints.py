@@ -38,6 +38,24 @@ _TYPES_FOR_RIGHT = {
     IPRight.Kind.PATENT: {InfringementType.PATENT},
 }
 MIN_EXPLANATION = 20
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+FULL_NAME_ERROR = "Sign with your full name (first and last name)."
+
+
+def is_email(text: str) -> bool:
+    return bool(_EMAIL.fullmatch(text))
+
+
+def signature_of(text: str | None) -> str:
+    """The signature with its spacing normalised."""
+    return " ".join((text or "").split())
+
+
+def is_full_name(signature: str) -> bool:
+    """A signature that names a person: first and last name at least."""
+    return len(signature) >= 3 and " " in signature
+
+
 _LISTING_KEY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63}):(.{1,128})$")
 
 
@@ -58,6 +76,24 @@ class Statements:
     good_faith: bool = False
     accurate_under_penalty: bool = False
     signature_name: str = ""
+
+
+def filer_and_statements(values: dict[str, Any]) -> tuple[Filer, Statements]:
+    """The filer and the statements from a form's or a serializer's fields (same names on both)."""
+    filer = Filer(
+        rights_holder=values["rights_holder"],
+        name=values["filer_name"],
+        organisation=values["filer_organisation"],
+        email=values["filer_email"],
+        phone=values["filer_phone"],
+        address=values["filer_address"],
+    )
+    statements = Statements(
+        good_faith=values["good_faith"],
+        accurate_under_penalty=values["accurate_under_penalty"],
+        signature_name=values["signature_name"],
+    )
+    return filer, statements
 
 
 @dataclass
@@ -154,7 +190,7 @@ def _clean_filer(filer: Filer, brand: Brand, errors: dict[str, Any]) -> Filer:
     filer.email = (filer.email or "").strip()[:254]
     if not filer.name:
         errors["filer_name"] = "Give the name of the person filing the notice."
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", filer.email):
+    if not is_email(filer.email):
         errors["filer_email"] = "Give an email address where the platform and the seller can reach the filer."
     filer.phone = filer.phone.strip()[:40]
     filer.organisation = filer.organisation.strip()[:200]
@@ -173,9 +209,9 @@ def _clean_statements(statements: Statements, filer_name: str, errors: dict[str,
             "Confirm, under penalty of perjury, that the notice is accurate and that you are authorized to act "
             "for the rights holder."
         )
-    signature = " ".join((statements.signature_name or "").split())
-    if len(signature) < 3 or " " not in signature:
-        errors["signature_name"] = "Sign with your full name (first and last name)."
+    signature = signature_of(statements.signature_name)
+    if not is_full_name(signature):
+        errors["signature_name"] = FULL_NAME_ERROR
     elif filer_name and signature.casefold() != filer_name.casefold():
         errors["signature_name"] = f"The signature must be the filer's full name as given above ({filer_name})."
     statements.signature_name = signature[:200]
@@ -287,8 +323,13 @@ def _duplicate_message(existing: ComplaintItem) -> str:
     )
 
 
-def _next_reference(complaint: Complaint) -> str:
-    return f"N{complaint.created_at:%Y}-{complaint.pk:06d}"
+def complaint_create_numbered(**fields: Any) -> Complaint:
+    """Create a notice and give it its reference, N<year>-<id>, which needs the id first."""
+    # The placeholder is unique: two filings in the same microsecond (concurrent requests) must not collide.
+    complaint = Complaint.objects.create(reference=f"tmp-{uuid.uuid4().hex[:20]}", **fields)
+    complaint.reference = f"N{complaint.created_at:%Y}-{complaint.pk:06d}"
+    Complaint.objects.filter(pk=complaint.pk).update(reference=complaint.reference)
+    return complaint
 
 
 @transaction.atomic
@@ -332,10 +373,7 @@ def complaint_file(
 
     now = timezone.now()
     fast_track = standing.status == Standing.Status.FAST_TRACK
-    complaint = Complaint.objects.create(
-        # Unique until replaced by the numbered reference below: two filings in the same microsecond
-        # (concurrent requests) must not collide on it.
-        reference=f"tmp-{uuid.uuid4().hex[:20]}",
+    complaint = complaint_create_numbered(
         brand=brand,
         filed_by=actor,
         filed_as_agent=bool(brand_roles(actor).get(brand.pk)) and _is_agent(actor, brand),
@@ -355,8 +393,6 @@ def complaint_file(
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
     )
-    complaint.reference = _next_reference(complaint)
-    Complaint.objects.filter(pk=complaint.pk).update(reference=complaint.reference)
     complaint.rights.set({c["right"].pk for c in cleaned})
     rows = []
     for item in cleaned:

@@ -4,7 +4,6 @@ find a draft notice ready to check, sign and submit (nothing is filed without a 
 from __future__ import annotations
 
 import logging
-import uuid
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,7 +16,7 @@ from listings.models import Detection, Listing
 from takedowns import workflow
 from takedowns.models import Complaint, ComplaintItem, InfringementType, Standing
 from takedowns.services import notifications
-from takedowns.services.complaints import listing_snapshot
+from takedowns.services.complaints import complaint_create_numbered, listing_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +69,7 @@ def drafts_from_detections(*, brand_id: int, detection_ids: list[int]) -> Compla
         return None
     try:
         with transaction.atomic():
-            complaint = Complaint.objects.create(
-                reference=f"tmp-{uuid.uuid4().hex[:20]}", brand_id=brand_id, source=Complaint.Source.AUTO
-            )
-            complaint.reference = f"N{complaint.created_at:%Y}-{complaint.pk:06d}"
-            Complaint.objects.filter(pk=complaint.pk).update(reference=complaint.reference)
+            complaint = complaint_create_numbered(brand_id=brand_id, source=Complaint.Source.AUTO)
             complaint.rights.set({right_id for _, right_id in chosen})
             rows = []
             for (listing_id, right_id), detection in chosen.items():

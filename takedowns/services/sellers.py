@@ -23,7 +23,7 @@ from listings.services import listings_set_status
 from takedowns import workflow
 from takedowns.models import ComplaintItem, CounterNotice, SellerAccount, Strike, Suspension
 from takedowns.services import notifications
-from takedowns.services.complaints import add_business_days
+from takedowns.services.complaints import FULL_NAME_ERROR, add_business_days, is_email, is_full_name, signature_of
 from takedowns.statements import statement_text, suspension_statement
 
 
@@ -90,7 +90,7 @@ def counter_notice_file(
     contact_name = " ".join((contact_name or "").split())
     if not contact_name:
         errors["contact_name"] = "Give your name (or your company's)."
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", (contact_email or "").strip()):
+    if not is_email((contact_email or "").strip()):
         errors["contact_email"] = "Give an email address where the rights holder's lawyers can reach you."
     if kind == CounterNotice.Kind.COUNTER_NOTICE:
         if not good_faith_mistake:
@@ -105,9 +105,9 @@ def counter_notice_file(
             )
         if not (contact_address or "").strip():
             errors["contact_address"] = "A counter-notice needs your postal address."
-    signature = " ".join((signature_name or "").split())
-    if len(signature) < 3 or " " not in signature:
-        errors["signature_name"] = "Sign with your full name (first and last name)."
+    signature = signature_of(signature_name)
+    if not is_full_name(signature):
+        errors["signature_name"] = FULL_NAME_ERROR
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -289,12 +289,12 @@ def suspension_appeal(*, actor: Any, suspension: Suspension, text: str, signatur
     if suspension.seller_id not in seller_ids_for(actor):
         raise PermissionDenied("Only the suspended seller can appeal its suspension.")
     text = (text or "").strip()
-    signature = " ".join((signature_name or "").split())
+    signature = signature_of(signature_name)
     errors = {}
     if len(text) < 30:
         errors["text"] = "Explain why the suspension should be lifted (at least 30 characters)."
-    if len(signature) < 3 or " " not in signature:
-        errors["signature_name"] = "Sign with your full name (first and last name)."
+    if not is_full_name(signature):
+        errors["signature_name"] = FULL_NAME_ERROR
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
