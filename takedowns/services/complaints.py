@@ -9,7 +9,6 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -639,7 +638,3 @@ def item_report_legal_action(*, actor: Any, item: ComplaintItem, details: str) -
             url=reverse("takedowns:moderation-item", args=[item.pk]),
         )
     return item
-
-
-def money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.2f}"
