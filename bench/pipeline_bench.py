@@ -177,6 +177,33 @@ def image_search_latency(pictures: dict[int, bytes], rng: random.Random) -> dict
     }
 
 
+def profile_matching(ids: list[int]) -> None:
+    """Run the matching task's body on `ids` here, in batches like the queue does, under cProfile."""
+    import cProfile
+    import pstats
+
+    import cv2
+    from django.conf import settings
+
+    from listings.matching import listings_match
+
+    cv2.setNumThreads(1)  # a worker process, as celery runs it
+    batch = max(1, settings.MATCH_BATCH_SIZE)
+    listings_match(listing_ids=ids[:batch])  # warm-up: the catalogue is loaded once per process
+    ids = ids[batch:]
+    profiler = cProfile.Profile()
+    started = time.process_time()
+    profiler.enable()
+    for start in range(0, len(ids), batch):
+        listings_match(listing_ids=ids[start : start + batch])
+    profiler.disable()
+    cpu = time.process_time() - started
+    print(f"\n{len(ids)} listings matched in-process: {1000 * cpu / max(1, len(ids)):.1f} ms CPU per listing")
+    stats = pstats.Stats(profiler).sort_stats("cumulative")
+    stats.print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--listings", type=int, default=3000)
@@ -184,6 +211,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="300 listings, 5 brands: a smoke run")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        default=0,
+        help="instead of timing the worker, match N of the stored listings in this process under cProfile "
+        "and print where the CPU time goes (nothing is written to bench/results)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.listings, args.brands = 300, 5
@@ -306,6 +341,10 @@ def main() -> None:
             f"{len(ids)} listings stored ({infringing} planted infringements); {tasks} matching tasks queued",
             flush=True,
         )
+
+        if args.profile:
+            profile_matching(ids[: args.profile])
+            return
 
         # Phase 2: real workers drain the queue.
         log = media / "worker.log"

@@ -118,10 +118,19 @@ from engine.images import (
     phash_int,
     trim_box,
 )
-from engine.local_features import REFLECTING, VARIANT_NAMES, LocalFeatures, extract, verify, with_extra
+from engine.local_features import (
+    REFLECTING,
+    VARIANT_NAMES,
+    LocalFeatures,
+    descriptor_bits,
+    extract,
+    hamming_matrix,
+    verify,
+    with_extra,
+)
 
-QUERY_SIDE = 640  # long side of the grayscale image ORB runs on
-QUERY_DRAFT_SIDE = 480  # JPEG draft decode: smallest 1/2^k scale still >= this, then down to QUERY_SIDE
+QUERY_SIDE = 640  # long side of the grayscale image ORB runs on (a JPEG: libjpeg's smallest 1/2^k
+# scale still >= this, then area-reduced to it)
 QUERY_FEATURES = 1000
 HASH_ONLY_SIDE = 200  # local=False: JPEG decoded at the smallest 1/2^k scale leaving >= this px
 PHOTO_SIDE = 640
@@ -337,7 +346,7 @@ def reference_features(data: bytes, *, kind: str) -> ReferenceFeatures:
 def query_features(data: bytes, *, local: bool = True) -> QueryFeatures:
     """Features of a listing image; raises ValueError/OSError on unreadable images."""
     if local:
-        gray, (width, height) = decode_gray(data, QUERY_SIDE, draft_side=QUERY_DRAFT_SIDE)
+        gray, (width, height) = decode_gray_small(data, QUERY_SIDE, QUERY_SIDE)
     else:
         gray, (width, height) = decode_gray_small(data, HASH_ONLY_SIDE)
     # One decode, at 1/4 for a typical 800-1400 px photo: decoding at 1/8 first (block means) and
@@ -351,14 +360,6 @@ def query_features(data: bytes, *, local: bool = True) -> QueryFeatures:
     box = (round(x0 * factor), round(y0 * fy), round(x1 * factor), round(y1 * fy))
     blob = extract(gray, nfeatures=QUERY_FEATURES, scale=factor).to_bytes() if local else b""
     return QueryFeatures(width=width, height=height, phash=phash, dhash=dhash, local=blob, box=box)
-
-
-def _hamming_matrix(a_words: np.ndarray, b_words: np.ndarray) -> np.ndarray:
-    """Hamming distances (uint16, n x m) between descriptors given as (4, n) and (4, m) uint64 words."""
-    out = np.bitwise_count(np.bitwise_xor.outer(a_words[0], b_words[0])).astype(np.uint16)
-    for w in range(1, len(a_words)):
-        out += np.bitwise_count(np.bitwise_xor.outer(a_words[w], b_words[w]))
-    return out
 
 
 def _covers_length(points: np.ndarray, box: tuple[float, float, float, float]) -> bool:
@@ -692,8 +693,7 @@ class Matcher:
         rows = np.nonzero(ref.local.variants == (key & 3))[0]
         if not len(rows):
             return np.empty((0, 3), np.int64)
-        ref_words = np.ascontiguousarray(ref.local.descriptors[rows]).view(np.uint64).T
-        full = _hamming_matrix(query.words, ref_words)
+        full = hamming_matrix(query.bits, descriptor_bits(ref.local.descriptors[rows]))
         idx = np.argmin(full, axis=1)
         qi = np.arange(len(idx))
         dist = full[qi, idx]

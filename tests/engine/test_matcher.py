@@ -201,18 +201,18 @@ def test_matching_does_not_depend_on_what_else_used_the_random_state():
 def test_exact_hamming_matrix_agrees_with_opencv():
     import cv2
 
-    from engine.local_features import LocalFeatures
-    from engine.matcher import _hamming_matrix
+    from engine.local_features import LocalFeatures, descriptor_bits, hamming_matrix
 
     rng = np.random.default_rng(3)
     a = rng.integers(0, 256, (57, 32), dtype=np.uint8)
     b = rng.integers(0, 256, (41, 32), dtype=np.uint8)
-    b[0] = ~a[0]  # 256 bits apart: must not wrap around
-    words = LocalFeatures(np.zeros((57, 2), np.float32), np.zeros(57, np.uint8), a, (1, 1)).words
-    ours = _hamming_matrix(words, np.ascontiguousarray(b).view(np.uint64).T)
+    b[0] = ~a[0]  # 256 bits apart
+    b[1] = a[1]  # 0 bits apart
+    bits = LocalFeatures(np.zeros((57, 2), np.float32), np.zeros(57, np.uint8), a, (1, 1)).bits
+    ours = hamming_matrix(bits, descriptor_bits(b))
     theirs = np.array([[cv2.norm(x, y, cv2.NORM_HAMMING) for y in b] for x in a])
     assert (ours == theirs).all()
-    assert ours[0, 0] == 256
+    assert ours[0, 0] == 256 and ours[1, 1] == 0
 
 
 @pytest.fixture(scope="module")
