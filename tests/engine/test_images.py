@@ -10,6 +10,7 @@ from engine.images import (
     decode_gray_small,
     decode_reduced,
     dhash_int,
+    draft_request,
     hash_pair,
     image_features,
     jpeg_size,
@@ -65,6 +66,33 @@ def test_decode_gray_small_uses_the_smallest_jpeg_scale_and_agrees_with_decode_g
     (pa, da), (pb, db) = hash_pair(small), hash_pair(gray)
     assert bin(pa ^ pb).count("1") <= 4
     assert bin(da ^ db).count("1") <= 6
+
+
+def test_draft_requests_keep_the_aspect_so_a_photo_decodes_at_the_smallest_scale_for_its_long_side():
+    """Asking Pillow for (480, 480) made a 1000 x 900 photo decode at full size (1/2 leaves 450 px
+    of height); asking with the photo's aspect decodes it at 1/2, long side still >= 480."""
+    assert draft_request((1000, 900), 480) == (480, 432)
+    assert draft_request((300, 200), 480) == (300, 200)  # smaller than asked: as it is
+    image = Image.open(io.BytesIO(gen.encode(gen.photo(1, (1000, 900)))))
+    image.draft("L", draft_request(image.size, 480))
+    assert image.size == (500, 450)
+    reduced, original = decode_reduced(gen.encode(gen.photo(1, (1000, 900))), max_side=480)
+    assert original == (1000, 900) and max(reduced.size) == 480
+
+
+def test_decode_gray_small_with_a_cap_gives_the_local_feature_image():
+    """The query image ORB runs on: the smallest JPEG scale still >= 640 px, then reduced to 640
+    with Pillow's bilinear filter, i.e. what decoding through Pillow gives (same pixels, +-1)."""
+    for size, expected in (((2400, 1600), (427, 640)), ((1000, 750), (480, 640)), ((500, 400), (400, 500))):
+        data = gen.encode(gen.photo(2, size), quality=90)
+        gray, original = decode_gray_small(data, 640, 640)
+        assert original == size
+        assert gray.shape == expected
+        reference, _ = decode_gray(data, 640, draft_side=640)
+        assert reference.shape == gray.shape
+        assert np.abs(gray.astype(np.int16) - reference.astype(np.int16)).mean() < 2.0
+    png, _ = decode_gray_small(gen.encode(gen.photo(2, (1000, 750)), "PNG"), 640, 640)
+    assert png.shape == (480, 640)  # not a JPEG: Pillow, capped the same way
 
 
 def test_decode_gray_small_leaves_png_and_truncated_jpeg_to_pillow():
