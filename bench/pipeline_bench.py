@@ -222,7 +222,9 @@ def main() -> None:
         help="instead of timing the worker, match N of the stored listings in this process and print the CPU "
         "time per listing and, under cProfile, where it goes (nothing is written to bench/results)",
     )
-    parser.add_argument("--no-cprofile", action="store_true", help="with --profile: CPU time only (no profiler overhead)")
+    parser.add_argument(
+        "--no-cprofile", action="store_true", help="with --profile: CPU time only (no profiler overhead)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.listings, args.brands = 300, 5

@@ -212,7 +212,8 @@ def test_exact_hamming_matrix_agrees_with_opencv():
     ours = hamming_matrix(bits, descriptor_bits(b))
     theirs = np.array([[cv2.norm(x, y, cv2.NORM_HAMMING) for y in b] for x in a])
     assert (ours == theirs).all()
-    assert ours[0, 0] == 256 and ours[1, 1] == 0
+    assert ours[0, 0] == 256
+    assert ours[1, 1] == 0
 
 
 @pytest.fixture(scope="module")
