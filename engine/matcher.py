@@ -86,17 +86,42 @@ down-weight hub references' votes by a per-keypoint genericness fixed at referen
 not depend on query history or insertion order, or matches would differ between workers).
 Hash-only queries (`query_features(local=False)`): a JPEG's size is read from its frame header
 (no `Image.open`), it is decoded once by libjpeg straight to grayscale at the smallest 1/2^k
-scale leaving >= 200 px (1/4 for most photos; entropy decoding is most of the cost and no scale
-avoids it), trimmed and hashed. Decoding at 1/8 and again at 1/4 when a border seemed to need
-trimming was slower on average (a third of the benchmark's queries looked bordered at 1/8) and
-further from the full query's hashes (pHash vs query_features(local=True): mean 1.00 bits,
-p95 2.1, now 0.77 / 2.0); on 400 benchmark queries, interleaved A/B runs, minimum of 5:
-1.21-1.22 ms -> 1.05-1.06 ms per image, baseline (full decode + imagehash.phash) 4.8-5.1 ms.
-HASH_ONLY_SIDE 100 (1/8 for most photos, trimmed there) would take 0.87 ms but hash 1.50 bits
-(p95 6) from the full query's pHash instead of 0.77 (p95 2); 128: 1.00 ms, 1.09 bits (p95 4). The approximate k-NN
+scale leaving >= 200 px (since session 4: 100 px, see below) (1/4 for most photos; entropy
+decoding is most of the cost and no scale avoids it), trimmed and hashed. Decoding at 1/8 and
+again at 1/4 when a border seemed to need trimming was slower on average (a third of the
+benchmark's queries looked bordered at 1/8) and further from the full query's hashes (pHash vs
+query_features(local=True): mean 1.00 bits, p95 2.1, now 0.77 / 2.0); on 400 benchmark queries,
+interleaved A/B runs, minimum of 5: 1.21-1.22 ms -> 1.05-1.06 ms per image, baseline (full
+decode + imagehash.phash) 4.8-5.1 ms. HASH_ONLY_SIDE 100 (1/8 for most photos, trimmed there)
+would take 0.87 ms but hash 1.50 bits
+(p95 6) from the full query's pHash instead of 0.77 (p95 2); 128: 1.00 ms, 1.09 bits (p95 4).
+Session 4 measured what that distance costs where the stored hashes are used (a listing image's
+local=False hashes against reference photos' hashes: the hash signal alone, as search by image
+and the index's reverse direction use it; 1540 near-duplicate queries + 308 distractors): recall
+at precision >= 0.99 0.612 (200), 0.614 (128), 0.611 (100); by transform the same within 1 query
+except border_15 0.955 -> 0.918 (4 of 110 queries, which the local features find anyway). So 100
+it is: 17 % less per image, ~6.1x the baseline (medians of alternating rounds) against ~5.3x. The approximate k-NN
 costs logos too: on the `bench/matching_bench.py --quick` subset (50 references) exact k-NN
 found 0.58 of them, LSH 0.47 (near-duplicates 0.993 either way; query_features 15 ms, match
 7 ms there).
+Since (session 4): exact Hamming matrices are one BLAS product of 0/1 float32 bits
+(|a| + |b| - 2 a.b; `local_features.hamming_matrix`, ~3x NumPy's xor + popcount, same values),
+and the query is decoded by libjpeg at the smallest 1/2^k scale >= QUERY_SIDE then reduced with
+Pillow's bilinear filter (Pillow's draft had been asked for a square box, so most 800-1200 px
+photos decoded at full size). In-process matching on the pipeline benchmark's data
+(`bench/pipeline_bench.py --profile 800 --no-cprofile`, same machine, back to back): 70.4 ->
+57.0 ms CPU per listing. INTER_AREA or INTER_LINEAR for that reduction moved logo recall by
+-0.02 (noise, but no gain), so Pillow's filter stays. Where logo recall is lost now: with a
+*perfect* shortlist (a matcher holding only the scene's true logo) recall is 0.73 against 0.717
+with all 150 logos, so the shortlist is no longer the limit; 16 LSH tables, 16-bit keys,
+multi-probe 1 or a shortlist of 5 all land at 0.72-0.73 (multi-probe at 5x the match time).
+Without the inlier-ratio gate the oracle reaches 0.78, with 6 inliers 0.81: the ceiling of ORB
+on a 640 px query. The misses are plain marks (a crescent, a rounded "R", blobs) whose smooth
+outlines have few corners, at every size (25-35 % of the width: 0.72). ORB on the gradient
+magnitude (no polarity) found 10 more scenes than the oracle (union 0.76) for a second ORB pass
+per query, so it was not adopted. Closing the gap needs a signal that sees outlines, not
+corners: e.g. stable regions (MSER) matched to the logos' silhouettes by shape, then a
+mask-overlap check after aligning them by moments.
 """
 
 from __future__ import annotations
@@ -132,7 +157,7 @@ from engine.local_features import (
 QUERY_SIDE = 640  # long side of the grayscale image ORB runs on (a JPEG: libjpeg's smallest 1/2^k
 # scale still >= this, then area-reduced to it)
 QUERY_FEATURES = 1000
-HASH_ONLY_SIDE = 200  # local=False: JPEG decoded at the smallest 1/2^k scale leaving >= this px
+HASH_ONLY_SIDE = 100  # local=False: JPEG decoded at the smallest 1/2^k scale leaving >= this px
 PHOTO_SIDE = 640
 PHOTO_FEATURES = 500  # per variant (identity, mirror)
 PHOTO_SMALL_SIDE = 320  # the photo again at half size (its identity variant only), so that ...
@@ -349,10 +374,10 @@ def query_features(data: bytes, *, local: bool = True) -> QueryFeatures:
         gray, (width, height) = decode_gray_small(data, QUERY_SIDE, QUERY_SIDE)
     else:
         gray, (width, height) = decode_gray_small(data, HASH_ONLY_SIDE)
-    # One decode, at 1/4 for a typical 800-1400 px photo: decoding at 1/8 first (block means) and
-    # again at 1/4 whenever the picture seemed to have a border to trim (a third of the benchmark's
-    # images: white product shots, skies) cost more on average and hashed further from the
-    # full query's hashes.
+    # One decode: hash-only, at 1/8 for a photo of 800 px or more (the block means a 64x64 hash
+    # thumbnail averages anyway; see HASH_ONLY_SIDE in the module docstring), trimmed there;
+    # with local features, at the scale ORB needs. Decoding twice (1/8, then 1/4 when a border
+    # seemed to need trimming) cost more on average.
     x0, y0, x1, y1 = trim_box(gray)
     phash, dhash = hash_pair(gray[y0:y1, x0:x1])
     factor = width / gray.shape[1]
