@@ -93,8 +93,8 @@ benchmark's queries looked bordered at 1/8) and further from the full query's ha
 query_features(local=True): mean 1.00 bits, p95 2.1, now 0.77 / 2.0); on 400 benchmark queries,
 interleaved A/B runs, minimum of 5: 1.21-1.22 ms -> 1.05-1.06 ms per image, baseline (full
 decode + imagehash.phash) 4.8-5.1 ms. HASH_ONLY_SIDE 100 (1/8 for most photos, trimmed there)
-would take 0.87 ms but hash 1.50 bits
-(p95 6) from the full query's pHash instead of 0.77 (p95 2); 128: 1.00 ms, 1.09 bits (p95 4).
+would take 0.87 ms but hash 1.50 bits (p95 6) from the full query's pHash instead of 0.77
+(p95 2); 128: 1.00 ms, 1.09 bits (p95 4).
 Session 4 measured what that distance costs where the stored hashes are used (a listing image's
 local=False hashes against reference photos' hashes: the hash signal alone, as search by image
 and the index's reverse direction use it; 1540 near-duplicate queries + 308 distractors): recall
