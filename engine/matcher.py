@@ -86,7 +86,7 @@ down-weight hub references' votes by a per-keypoint genericness fixed at referen
 not depend on query history or insertion order, or matches would differ between workers).
 Hash-only queries (`query_features(local=False)`): a JPEG's size is read from its frame header
 (no `Image.open`), it is decoded once by libjpeg straight to grayscale at the smallest 1/2^k
-scale leaving >= 200 px (since session 4: 100 px, see below) (1/4 for most photos; entropy
+scale leaving >= 200 px (1/4 for most photos; entropy
 decoding is most of the cost and no scale avoids it), trimmed and hashed. Decoding at 1/8 and
 again at 1/4 when a border seemed to need trimming was slower on average (a third of the
 benchmark's queries looked bordered at 1/8) and further from the full query's hashes (pHash vs
@@ -97,10 +97,13 @@ would take 0.87 ms but hash 1.50 bits (p95 6) from the full query's pHash instea
 (p95 2); 128: 1.00 ms, 1.09 bits (p95 4).
 Session 4 measured what that distance costs where the stored hashes are used (a listing image's
 local=False hashes against reference photos' hashes: the hash signal alone, as search by image
-and the index's reverse direction use it; 1540 near-duplicate queries + 308 distractors): recall
-at precision >= 0.99 0.612 (200), 0.614 (128), 0.611 (100); by transform the same within 1 query
-except border_15 0.955 -> 0.918 (4 of 110 queries, which the local features find anyway). So 100
-it is: 17 % less per image, ~6.1x the baseline (medians of alternating rounds) against ~5.3x. The approximate k-NN
+and the index's reverse direction use it). On the benchmark's real photos (1540 near-duplicate
+queries + 308 distractors) recall at precision >= 0.99 did not move: 0.612 (200), 0.614 (128),
+0.611 (100). But search by image over the pipeline benchmark's soft synthetic photos (a mirrored
+JPEG q60 copy of one of 1500 stored images) ranked the copy first 100/100 at 200, 99/100 at 128,
+98/100 at 100, one copy not found at all (pHash beyond the search radius). A user would see
+that, so the hash-only decode stays at 1/4: ~5.0-5.3x the baseline (medians of alternating
+rounds) where 1/8 gave ~6.1x. The approximate k-NN
 costs logos too: on the `bench/matching_bench.py --quick` subset (50 references) exact k-NN
 found 0.58 of them, LSH 0.47 (near-duplicates 0.993 either way; query_features 15 ms, match
 7 ms there).
@@ -157,7 +160,7 @@ from engine.local_features import (
 QUERY_SIDE = 640  # long side of the grayscale image ORB runs on (a JPEG: libjpeg's smallest 1/2^k
 # scale still >= this, then area-reduced to it)
 QUERY_FEATURES = 1000
-HASH_ONLY_SIDE = 100  # local=False: JPEG decoded at the smallest 1/2^k scale leaving >= this px
+HASH_ONLY_SIDE = 200  # local=False: JPEG decoded at the smallest 1/2^k scale leaving >= this px
 PHOTO_SIDE = 640
 PHOTO_FEATURES = 500  # per variant (identity, mirror)
 PHOTO_SMALL_SIDE = 320  # the photo again at half size (its identity variant only), so that ...
@@ -374,8 +377,8 @@ def query_features(data: bytes, *, local: bool = True) -> QueryFeatures:
         gray, (width, height) = decode_gray_small(data, QUERY_SIDE, QUERY_SIDE)
     else:
         gray, (width, height) = decode_gray_small(data, HASH_ONLY_SIDE)
-    # One decode: hash-only, at 1/8 for a photo of 800 px or more (the block means a 64x64 hash
-    # thumbnail averages anyway; see HASH_ONLY_SIDE in the module docstring), trimmed there;
+    # One decode: hash-only, at 1/4 for a typical 800-1400 px photo (1/8 hashes ~1 bit further
+    # from the reference side's: see HASH_ONLY_SIDE in the module docstring), trimmed there;
     # with local features, at the scale ORB needs. Decoding twice (1/8, then 1/4 when a border
     # seemed to need trimming) cost more on average.
     x0, y0, x1, y1 = trim_box(gray)
