@@ -107,23 +107,26 @@ rounds) where 1/8 gave ~6.1x. The approximate k-NN
 costs logos too: on the `bench/matching_bench.py --quick` subset (50 references) exact k-NN
 found 0.58 of them, LSH 0.47 (near-duplicates 0.993 either way; query_features 15 ms, match
 7 ms there).
-Since (session 4): exact Hamming matrices are one BLAS product of 0/1 float32 bits
-(|a| + |b| - 2 a.b; `local_features.hamming_matrix`, ~3x NumPy's xor + popcount, same values),
-and the query is decoded by libjpeg at the smallest 1/2^k scale >= QUERY_SIDE then reduced with
-Pillow's bilinear filter (Pillow's draft had been asked for a square box, so most 800-1200 px
-photos decoded at full size). In-process matching on the pipeline benchmark's data
-(`bench/pipeline_bench.py --profile 800 --no-cprofile`, same machine, back to back): 70.4 ->
-57.0 ms CPU per listing. INTER_AREA or INTER_LINEAR for that reduction moved logo recall by
--0.02 (noise, but no gain), so Pillow's filter stays. Where logo recall is lost now: with a
-*perfect* shortlist (a matcher holding only the scene's true logo) recall is 0.73 against 0.717
-with all 150 logos, so the shortlist is no longer the limit; 16 LSH tables, 16-bit keys,
-multi-probe 1 or a shortlist of 5 all land at 0.72-0.73 (multi-probe at 5x the match time).
-Without the inlier-ratio gate the oracle reaches 0.78, with 6 inliers 0.81: the ceiling of ORB
-on a 640 px query. The misses are plain marks (a crescent, a rounded "R", blobs) whose smooth
-outlines have few corners, at every size (25-35 % of the width: 0.72). ORB on the gradient
-magnitude (no polarity) found 10 more scenes than the oracle (union 0.76) for a second ORB pass
-per query, so it was not adopted. Closing the gap needs a signal that sees outlines, not
-corners: e.g. stable regions (MSER) matched to the logos' silhouettes by shape, then a
+Since (session 4): exact Hamming matrices are one BLAS product of 0/1 float32 bits (|a| + |b| -
+2 a.b; `local_features.hamming_matrix`, ~3x NumPy's xor + popcount, same values), and the query
+is decoded by libjpeg at the smallest 1/2^k scale >= QUERY_SIDE then reduced with Pillow's
+bilinear filter (Pillow's draft had been asked for a square box, so most 800-1200 px photos
+decoded at full size; a photo of 960 px or more each way decoded at 1/2 and ORB ran on ~500 px
+instead of QUERY_SIDE). On the pipeline benchmark's kind of images (40 references, 240 queries;
+old and new alternated 3 times): match 17.8-19.2 -> 13.8-16.3 ms CPU per image, query_features
+unchanged within the noise (19.7-23.4 vs 20.0-27.0 ms: cheaper decoding, but those large photos
+now get their 640 px), and end to end through the workers 28.9 vs 29.1 listings/s (one run each,
+the machine ~2x slower that day than for session 3's 56.6). INTER_AREA or INTER_LINEAR for that
+reduction moved logo recall by -0.02 (noise, but no gain), so Pillow's filter stays. Where logo
+recall is lost now: with a *perfect* shortlist (a matcher holding only the scene's true logo)
+recall is 0.73 against 0.717 with all 150 logos, so the shortlist is no longer the limit; 16 LSH
+tables, 16-bit keys, multi-probe 1 or a shortlist of 5 all land at 0.72-0.73 (multi-probe at 5x
+the match time). Without the inlier-ratio gate the oracle reaches 0.78, with 6 inliers 0.81: the
+ceiling of ORB on a 640 px query. The misses are plain marks (a crescent, a rounded "R", blobs)
+whose smooth outlines have few corners, at every size (25-35 % of the width: 0.72). ORB on the
+gradient magnitude (no polarity) found 10 more scenes than the oracle (union 0.76) for a second
+ORB pass per query, so it was not adopted. Closing the gap needs a signal that sees outlines,
+not corners: e.g. stable regions (MSER) matched to the logos' silhouettes by shape, then a
 mask-overlap check after aligning them by moments.
 """
 
