@@ -134,7 +134,8 @@ def decode_gray_small(
     then reduced (Pillow's bilinear filter) to `max_side` on its long side.
 
     The local-feature query decodes through here too (`min_side` = `max_side` = 640): libjpeg's
-    scaled grayscale decode is about twice as fast as Pillow's draft mode plus a thumbnail.
+    scaled grayscale decode is cheaper than Pillow's (about 1.1 against 1.3 ms per benchmark
+    photo at the same scale), and the reduction is Pillow's.
     """
     # libjpeg only warns on a truncated stream (and fills in grey): leave those to Pillow.
     size = jpeg_size(data) if b"\xff\xd9" in data[-64:] else None
