@@ -14,14 +14,19 @@ def plain_background(width: int = 1000, height: int = 750) -> Image.Image:
     return Image.fromarray(np.repeat(ramp + noise, 3, axis=2).clip(0, 255).astype(np.uint8))
 
 
-@pytest.fixture(scope="module")
-def matcher() -> Matcher:
+def catalogue(logos: int) -> Matcher:
+    """A matcher holding 4 photos (photo0-3) and `logos` logos (logo0, logo1, ...)."""
     m = Matcher()
     for i in range(4):
         m.add(f"photo{i}", reference_features(gen.encode(gen.photo(i)), kind="photo"))
-    for i in range(3):
+    for i in range(logos):
         m.add(f"logo{i}", reference_features(gen.encode(gen.logo(i), "PNG"), kind="logo"))
     return m
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return catalogue(logos=3)
 
 
 def best(matches: list[ImageMatch]) -> ImageMatch:
@@ -218,12 +223,7 @@ def test_exact_hamming_matrix_agrees_with_opencv():
 
 @pytest.fixture(scope="module")
 def many_logos() -> Matcher:
-    m = Matcher()
-    for i in range(4):
-        m.add(f"photo{i}", reference_features(gen.encode(gen.photo(i)), kind="photo"))
-    for i in range(12):
-        m.add(f"logo{i}", reference_features(gen.encode(gen.logo(i), "PNG"), kind="logo"))
-    return m
+    return catalogue(logos=12)
 
 
 def test_small_logos_in_busy_photos_are_found_through_the_exact_shortlist(many_logos):
