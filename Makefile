@@ -5,7 +5,7 @@ PORT ?= 8000
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format check worker beat bench-search bench-matching bench-pipeline bench-hamming clean help
+.PHONY: run test lint format check worker beat bench-search bench-matching bench-pipeline bench-hamming bench-logo-diagnosis clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -58,6 +58,11 @@ bench-search: $(STAMP)
 bench-matching: $(STAMP)
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) bench/matching_bench.py $(BENCH_ARGS)
+
+# Where logo recall is lost: the engine vs a perfect shortlist, looser gates and SIFT (same data).
+bench-logo-diagnosis: $(STAMP)
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) bench/logo_diagnosis.py $(BENCH_ARGS)
 
 # End to end: listings/s through PostgreSQL + Redis + real Celery workers, every signal on.
 bench-pipeline: $(STAMP)
