@@ -102,8 +102,20 @@ queries + 308 distractors) recall at precision >= 0.99 did not move: 0.612 (200)
 0.611 (100). But search by image over the pipeline benchmark's soft synthetic photos (a mirrored
 JPEG q60 copy of one of 1500 stored images) ranked the copy first 100/100 at 200, 99/100 at 128,
 98/100 at 100, one copy not found at all (pHash beyond the search radius). A user would see
-that, so the hash-only decode stays at 1/4: ~5.0-5.3x the baseline (medians of alternating
-rounds) where 1/8 gave ~6.1x. The approximate k-NN
+that, so the hash-only decode stayed at 1/4: ~5.0-5.3x the baseline (medians of alternating
+rounds) where 1/8 gave ~6.1x.
+Session 5: the cause was the search side, not 1/8. Search by image hashed the upload as a
+reference photo (decoded at 640 px, plus ORB it did not use) and compared that with stored
+hashes decoded at 1/4 or 1/8: two decode chains. It now hashes the upload through the very
+decode stored images get (`photo_hashes`: the same bytes give the stored hash bit for bit), and
+the hash-only decode went to 1/8 (HASH_ONLY_SIDE 100). Same 1500-photo synthetic search, 100
+mirrored JPEG q60 copies: copy ranked first 100/100 with both sides at 1/8 (true pHash distance
+median 0, max 8 bits of the radius 14), 100/100 at 1/4 on both sides (max 6), 100/100 with the
+old chains (max 4), while stored 1/8 against an upload at 640 px reached max 14 (the edge).
+Hash-signal recall on the benchmark's real photos (reference photos at 640 px, as the matcher
+compares them): 0.612 with listing hashes at 1/4, 0.611 at 1/8; both sides at 1/8: 0.621. The
+hashing stage on the same 400 images, 5 alternating rounds: 1.07 ms (1/4) -> 0.89 ms (1/8) per
+image against the baseline's 5.29 ms, 4.9x -> 6.0x. The approximate k-NN
 costs logos too: on the `bench/matching_bench.py --quick` subset (50 references) exact k-NN
 found 0.58 of them, LSH 0.47 (near-duplicates 0.993 either way; query_features 15 ms, match
 7 ms there).
@@ -163,7 +175,9 @@ from engine.local_features import (
 QUERY_SIDE = 640  # long side of the grayscale image ORB runs on (a JPEG: libjpeg's smallest 1/2^k
 # scale still >= this, then area-reduced to it)
 QUERY_FEATURES = 1000
-HASH_ONLY_SIDE = 200  # local=False: JPEG decoded at the smallest 1/2^k scale leaving >= this px
+HASH_ONLY_SIDE = 100  # local=False (stored listing images) and `photo_hashes` (search by image): a
+# JPEG decoded at the smallest 1/2^k scale leaving >= this px (1/8 for most photos); both sides of
+# that comparison use this one decode, so their hashes agree (see the module docstring)
 PHOTO_SIDE = 640
 PHOTO_FEATURES = 500  # per variant (identity, mirror)
 PHOTO_SMALL_SIDE = 320  # the photo again at half size (its identity variant only), so that ...
@@ -265,8 +279,9 @@ class QueryFeatures:
         )
 
 
-def _photo_reference(data: bytes) -> ReferenceFeatures:
-    gray, (width, height) = decode_gray(data, PHOTO_SIDE)
+def _dihedral_hashes(gray: np.ndarray) -> tuple[list[int], list[int], list[str]]:
+    """pHashes, dHashes and names of the border-trimmed `gray` under its 8 rotations/mirrors, plus
+    the untrimmed image when a border was trimmed (a copy may keep or lose the border)."""
     x0, y0, x1, y1 = trim_box(gray)
     thumb = cv2.resize(gray[y0:y1, x0:x1], (64, 64), interpolation=cv2.INTER_AREA)
     phashes, dhashes, names = [], [], []
@@ -280,6 +295,22 @@ def _photo_reference(data: bytes) -> ReferenceFeatures:
         phashes.append(ph)
         dhashes.append(dh)
         names.append("untrimmed")
+    return phashes, dhashes, names
+
+
+def photo_hashes(data: bytes) -> tuple[list[int], list[int]]:
+    """pHashes and dHashes of a photo's 8 rotations/mirrors (and untrimmed self), decoded exactly as
+    stored listing images are hashed (`query_features(local=False)`): what search by image looks
+    up among them. No local features (search by image does not use them): ~1 ms per benchmark
+    photo against ~23 ms for `reference_features`. Raises ValueError/OSError on unreadable images."""
+    gray, _ = decode_gray_small(data, HASH_ONLY_SIDE)
+    phashes, dhashes, _ = _dihedral_hashes(gray)
+    return phashes, dhashes
+
+
+def _photo_reference(data: bytes) -> ReferenceFeatures:
+    gray, (width, height) = decode_gray(data, PHOTO_SIDE)
+    phashes, dhashes, names = _dihedral_hashes(gray)
     local = extract(gray, nfeatures=PHOTO_FEATURES, variants=(0, 1), scale=width / gray.shape[1])
     if PHOTO_SMALL_FEATURES and max(gray.shape) > PHOTO_SMALL_SIDE * 1.4:
         factor = max(gray.shape) / PHOTO_SMALL_SIDE
@@ -380,10 +411,10 @@ def query_features(data: bytes, *, local: bool = True) -> QueryFeatures:
         gray, (width, height) = decode_gray_small(data, QUERY_SIDE, QUERY_SIDE)
     else:
         gray, (width, height) = decode_gray_small(data, HASH_ONLY_SIDE)
-    # One decode: hash-only, at 1/4 for a typical 800-1400 px photo (1/8 hashes ~1 bit further
-    # from the reference side's: see HASH_ONLY_SIDE in the module docstring), trimmed there;
-    # with local features, at the scale ORB needs. Decoding twice (1/8, then 1/4 when a border
-    # seemed to need trimming) cost more on average.
+    # One decode: hash-only, at 1/8 for a typical 800-1600 px photo (as `photo_hashes` decodes
+    # the image searched for), trimmed there; with local features, at the scale ORB needs (and
+    # hashed there, as reference photos are). Decoding twice (1/8, then 1/4 when a border seemed
+    # to need trimming) cost more on average.
     x0, y0, x1, y1 = trim_box(gray)
     phash, dhash = hash_pair(gray[y0:y1, x0:x1])
     factor = width / gray.shape[1]

@@ -320,17 +320,16 @@ def image_search(
 ) -> list[ImageHit]:
     """Listings whose stored images look like `data`, closest first (mirrored and rotated copies too).
 
-    The upload goes through the same features as a reference photo (border trimmed, the 8
-    rotations and mirrors hashed); each variant is looked up in the exact Hamming index of all
-    stored listing images, and a listing ranks by its best image.
+    The upload is decoded and hashed as stored listing images are (border trimmed), under its 8
+    rotations and mirrors (`engine.matcher.photo_hashes`); each variant is looked up in the exact
+    Hamming index of all stored listing images, and a listing ranks by its best image.
     """
-    from engine.matcher import reference_features
+    from engine.matcher import photo_hashes
     from listings import image_index
 
     if not can_browse_catalogue(user):
         return []
-    features = reference_features(data, kind="photo")
-    phashes, dhashes = features.hashes["phash"], features.hashes.get("dhash", [])
+    phashes, dhashes = photo_hashes(data)
     candidates = {image_id for hits in image_index.search_many(phashes, max_distance) for image_id, _ in hits}
     rows = ListingImage.objects.filter(pk__in=list(candidates), status=ListingImage.Status.STORED)
     best: dict[int, tuple[int, int, int]] = {}

@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.matcher import ImageMatch, Matcher, QueryFeatures, ReferenceFeatures, query_features, reference_features
+from engine.matcher import (
+    ImageMatch,
+    Matcher,
+    QueryFeatures,
+    ReferenceFeatures,
+    photo_hashes,
+    query_features,
+    reference_features,
+)
 from tests.engine import imagegen as gen
 
 
@@ -149,12 +157,32 @@ def test_hash_only_query_still_matches_exact_copies(matcher):
     assert match.hash_distance is not None
 
 
+def test_search_by_image_hashes_the_upload_as_stored_images_are_hashed():
+    stored = gen.encode(gen.photo(3))
+    phashes, dhashes = photo_hashes(stored)
+    assert len(phashes) == len(dhashes) >= 8  # the 8 rotations and mirrors
+    light = query_features(stored, local=False)
+    # The same bytes: the identity variant is the stored hash, bit for bit.
+    assert (phashes[0], dhashes[0]) == (light.phash, light.dhash)
+    # A mirrored, re-encoded upload finds the stored image through its mirror variant, closer
+    # than any other photo's stored hash.
+    mirrored = gen.encode(gen.photo(3).transpose(Image.Transpose.FLIP_LEFT_RIGHT), quality=60)
+    up_p, _ = photo_hashes(mirrored)
+    to_copy = min(bin(h ^ light.phash).count("1") for h in up_p)
+    to_others = [min(bin(h ^ query_features(gen.encode(gen.photo(i)), local=False).phash).count("1") for h in up_p)
+                 for i in (0, 1, 2, 4)]  # fmt: skip
+    assert to_copy <= 6
+    assert to_copy < min(to_others)
+
+
 @pytest.mark.parametrize("data", [b"", b"not an image", gen.encode(gen.photo(1))[:2000]])
 def test_unreadable_images_raise(data):
     with pytest.raises((ValueError, OSError)):
         query_features(data)
     with pytest.raises((ValueError, OSError)):
         reference_features(data, kind="photo")
+    with pytest.raises((ValueError, OSError)):
+        photo_hashes(data)
 
 
 def test_soft_low_texture_photo_is_found_when_cropped_or_overlaid():
