@@ -118,8 +118,9 @@ def main() -> None:
     scenes = [q for q in queries if q["task"] == "logo_scene" and q["params"]["width_frac"] >= 0.08]
     negatives = [q for q in queries if q["task"] in ("distractor", "other_brand")]
 
-    refs = {}
-    for item, kind in [(x, "logo") for x in logos] + [(x, "photo") for x in photos]:
+    refs = {}  # photos first, then logos: the order matching_bench.py adds them (the LSH index's
+    # bucket order, and so its approximate neighbours, follows it)
+    for item, kind in [(x, "photo") for x in photos] + [(x, "logo") for x in logos]:
         refs[item["id"]] = reference_features(read(item["file"]), kind=kind)
     logo_keys = {x["id"] for x in logos}
     features = {q["id"]: query_features(read(q["file"])) for q in tqdm(scenes + negatives, desc="query features")}
