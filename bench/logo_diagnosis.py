@@ -205,7 +205,8 @@ def main() -> None:
         )
     print("\nengine recall by")
     for axis, cells in breakdown.items():
-        text = ", ".join(f"{k} {v[0] / v[1]:.2f} ({v[1]})" for k, v in sorted(cells.items()))
+        ordered = sorted(cells.items(), key=lambda kv: (int(kv[0].split("-")[0]), kv[0]) if axis == "width" else kv)
+        text = ", ".join(f"{k} {v[0] / v[1]:.2f} ({v[1]})" for k, v in ordered)
         print(f"  {axis:9} {text}")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"scenes": len(scenes), "rows": rows, "engine_by": breakdown}, indent=1))
