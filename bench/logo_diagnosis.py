@@ -43,14 +43,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import matching_data  # noqa: E402
 
-from engine.images import decode_gray_small, open_image  # noqa: E402
+from engine.images import decode_gray_small  # noqa: E402
 from engine.local_features import verify  # noqa: E402
 from engine.matcher import (  # noqa: E402
-    LOGO_PAD,
-    LOGO_SIDE,
     QUERY_SIDE,
     Matcher,
-    logo_ink,
+    logo_rendering,
     query_features,
     reference_features,
 )
@@ -66,22 +64,6 @@ def read(rel: str) -> bytes:
 def best_logo(matcher: Matcher, features, logo_keys: set) -> str | None:
     found = [m for m in matcher.match(features) if m.key in logo_keys]
     return found[0].key if found else None
-
-
-def sift_rendering(data: bytes) -> tuple[np.ndarray, tuple[float, float, float, float]]:
-    """The logo as the engine renders it for ORB (ink, dark on light, scaled to LOGO_SIDE, padded)."""
-    image, _ = open_image(data, 1024)
-    ink = logo_ink(image)
-    rows = np.nonzero(ink.max(axis=1) > 0.25)[0]
-    cols = np.nonzero(ink.max(axis=0) > 0.25)[0]
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    factor = LOGO_SIDE / max(crop.shape)
-    size = (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor)))
-    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
-    crop = np.clip(cv2.resize(crop, size, interpolation=interpolation), 0, 1)
-    rendered = (235 - 215 * crop).astype(np.uint8)
-    rendered = cv2.copyMakeBorder(rendered, LOGO_PAD, LOGO_PAD, LOGO_PAD, LOGO_PAD, cv2.BORDER_CONSTANT, value=235)
-    return rendered, (LOGO_PAD, LOGO_PAD, LOGO_PAD + size[0], LOGO_PAD + size[1])
 
 
 def sift_finds(sift, matcher: cv2.BFMatcher, query: tuple, logo: tuple) -> bool:
@@ -172,7 +154,7 @@ def main() -> None:
             qk, qd = sift.detectAndCompute(gray, None)
             cpu.append(time.process_time() - started)
             if q["ref"] not in renderings:
-                renderings[q["ref"]] = sift_rendering(read(next(x["file"] for x in logos if x["id"] == q["ref"])))
+                renderings[q["ref"]] = logo_rendering(read(next(x["file"] for x in logos if x["id"] == q["ref"])))
             found[q["id"]] = sift_finds(sift, bf, (qk, qd, (gray.shape[1], gray.shape[0])), renderings[q["ref"]])
         rows["SIFT, true logo only"] = {
             "recall": round(sum(found.values()) / len(scenes), 3),

@@ -348,8 +348,24 @@ def logo_ink(image) -> np.ndarray:
     return np.clip(distance / top, 0.0, 1.0)
 
 
-def _logo_reference(data: bytes) -> ReferenceFeatures:
-    image, (width, height) = open_image(data, 1024)
+@dataclass(frozen=True)
+class _LogoRendering:
+    image_width: int  # the decoded image's width (<= 1024 px)
+    size: tuple[int, int]  # the original image's (width, height)
+    origin: tuple[int, int]  # the ink's top-left corner in the decoded image
+    factor: float  # decoded px -> rendering px
+    ink: np.ndarray  # float32 [0, 1] ink, scaled to LOGO_SIDE on its long side (no padding)
+    rendered: np.ndarray  # uint8, dark ink on a light ground, padded by LOGO_PAD
+
+    @property
+    def extent(self) -> tuple[int, int, int, int]:
+        """The ink's box in the rendering."""
+        height, width = self.ink.shape
+        return LOGO_PAD, LOGO_PAD, LOGO_PAD + width, LOGO_PAD + height
+
+
+def _render_logo(data: bytes) -> _LogoRendering:
+    image, original_size = open_image(data, 1024)
     ink = logo_ink(image)
     rows = np.nonzero(ink.max(axis=1) > 0.25)[0]
     cols = np.nonzero(ink.max(axis=0) > 0.25)[0]
@@ -364,14 +380,32 @@ def _logo_reference(data: bytes) -> ReferenceFeatures:
     # Dark ink on a light ground; the matcher also indexes the inverted polarity.
     rendered = (235 - 215 * crop).astype(np.uint8)
     rendered = cv2.copyMakeBorder(rendered, LOGO_PAD, LOGO_PAD, LOGO_PAD, LOGO_PAD, cv2.BORDER_CONSTANT, value=235)
-    to_original = width / image.width / factor  # feature px -> original px
+    return _LogoRendering(image.width, original_size, (int(x0), int(y0)), factor, crop, rendered)
+
+
+def logo_rendering(data: bytes) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A logo as the matcher renders it for ORB (colour-independent ink, dark on light, scaled to
+    LOGO_SIDE and padded) and the ink's box in it: for tools comparing other detectors on the very
+    same picture. Raises ValueError/OSError on unreadable or blank images."""
+    logo = _render_logo(data)
+    return logo.rendered, logo.extent
+
+
+def _logo_reference(data: bytes) -> ReferenceFeatures:
+    logo = _render_logo(data)
+    width, height = logo.size
+    x0, y0 = logo.origin
+    crop, rendered = logo.ink, logo.rendered
+    size = (crop.shape[1], crop.shape[0])
+    image_width = logo.image_width
+    to_original = width / image_width / logo.factor  # feature px -> original px
     local = extract(
         rendered,
         nfeatures=LOGO_FEATURES,
         variants=(0, 2),
         scale=to_original,
-        offset=(x0 * width / image.width - LOGO_PAD * to_original, y0 * width / image.width - LOGO_PAD * to_original),
-        extent=(LOGO_PAD, LOGO_PAD, LOGO_PAD + size[0], LOGO_PAD + size[1]),
+        offset=(x0 * width / image_width - LOGO_PAD * to_original, y0 * width / image_width - LOGO_PAD * to_original),
+        extent=logo.extent,
     )
     if LOGO_SMALL_FEATURES:
         # The logo again, small: a logo 40-80 px wide in the query's feature image has no

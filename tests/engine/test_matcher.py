@@ -5,10 +5,13 @@ import pytest
 from PIL import Image
 
 from engine.matcher import (
+    LOGO_PAD,
+    LOGO_SIDE,
     ImageMatch,
     Matcher,
     QueryFeatures,
     ReferenceFeatures,
+    logo_rendering,
     photo_hashes,
     query_features,
     reference_features,
@@ -173,6 +176,21 @@ def test_search_by_image_hashes_the_upload_as_stored_images_are_hashed():
                  for i in (0, 1, 2, 4)]  # fmt: skip
     assert to_copy <= 6
     assert to_copy < min(to_others)
+
+
+def test_logo_rendering_is_dark_ink_scaled_to_the_logo_side_inside_its_padding():
+    rendered, (x0, y0, x1, y1) = logo_rendering(gen.encode(gen.logo(2), "PNG"))
+    assert rendered.dtype == np.uint8
+    assert max(x1 - x0, y1 - y0) == LOGO_SIDE
+    assert (x0, y0) == (LOGO_PAD, LOGO_PAD)
+    assert (rendered.shape[1], rendered.shape[0]) == (x1 + LOGO_PAD, y1 + LOGO_PAD)
+    # The padding is the light ground; the ink inside the box is darker.
+    assert (rendered[:LOGO_PAD] == 235).all()
+    assert (rendered[:, :LOGO_PAD] == 235).all()
+    assert rendered[y0:y1, x0:x1].min() < 60
+    blank = Image.new("RGB", (300, 200), (255, 255, 255))
+    with pytest.raises(ValueError, match="blank"):
+        logo_rendering(gen.encode(blank, "PNG"))
 
 
 @pytest.mark.parametrize("data", [b"", b"not an image", gen.encode(gen.photo(1))[:2000]])
