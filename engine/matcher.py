@@ -445,7 +445,7 @@ def query_features(data: bytes, *, local: bool = True) -> QueryFeatures:
         gray, (width, height) = decode_gray_small(data, QUERY_SIDE, QUERY_SIDE)
     else:
         gray, (width, height) = decode_gray_small(data, HASH_ONLY_SIDE)
-    # One decode: hash-only, at 1/8 for a typical 800-1600 px photo (as `photo_hashes` decodes
+    # One decode: hash-only, at 1/8 for any photo of 800 px or more (as `photo_hashes` decodes
     # the image searched for), trimmed there; with local features, at the scale ORB needs (and
     # hashed there, as reference photos are). Decoding twice (1/8, then 1/4 when a border seemed
     # to need trimming) cost more on average.
