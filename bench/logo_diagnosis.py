@@ -66,12 +66,17 @@ def best_logo(matcher: Matcher, features, logo_keys: set) -> str | None:
     return found[0].key if found else None
 
 
-def sift_finds(sift, matcher: cv2.BFMatcher, query: tuple, logo: tuple) -> bool:
-    (qk, qd, size), (rendered, box) = query, logo
+def sift_reference(sift, data: bytes) -> tuple[list, tuple[float, float, float, float]]:
+    """SIFT keypoints and descriptors of a logo's rendering, in both polarities, and the ink's box."""
+    rendered, box = logo_rendering(data)
+    return [sift.detectAndCompute(image, None) for image in (rendered, 255 - rendered)], box
+
+
+def sift_finds(matcher: cv2.BFMatcher, query: tuple, logo: tuple) -> bool:
+    (qk, qd, size), (polarities, box) = query, logo
     if qd is None or len(qk) < 8:
         return False
-    for image in (rendered, 255 - rendered):
-        rk, rd = sift.detectAndCompute(image, None)
+    for rk, rd in polarities:
         if rd is None or len(rk) < 8:
             continue
         pairs = [p for p in matcher.knnMatch(qd, rd, k=2) if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
@@ -104,7 +109,8 @@ def main() -> None:
     # bucket order, and so its approximate neighbours, follows it)
     for item, kind in [(x, "photo") for x in photos] + [(x, "logo") for x in logos]:
         refs[item["id"]] = reference_features(read(item["file"]), kind=kind)
-    logo_keys = {x["id"] for x in logos}
+    logo_files = {x["id"]: x["file"] for x in logos}
+    logo_keys = set(logo_files)
     features = {q["id"]: query_features(read(q["file"])) for q in tqdm(scenes + negatives, desc="query features")}
 
     def full_matcher(**kwargs) -> Matcher:
@@ -154,8 +160,8 @@ def main() -> None:
             qk, qd = sift.detectAndCompute(gray, None)
             cpu.append(time.process_time() - started)
             if q["ref"] not in renderings:
-                renderings[q["ref"]] = logo_rendering(read(next(x["file"] for x in logos if x["id"] == q["ref"])))
-            found[q["id"]] = sift_finds(sift, bf, (qk, qd, (gray.shape[1], gray.shape[0])), renderings[q["ref"]])
+                renderings[q["ref"]] = sift_reference(sift, read(logo_files[q["ref"]]))
+            found[q["id"]] = sift_finds(bf, (qk, qd, (gray.shape[1], gray.shape[0])), renderings[q["ref"]])
         rows["SIFT, true logo only"] = {
             "recall": round(sum(found.values()) / len(scenes), 3),
             "engine_misses_found": sum(found[q["id"]] and not engine_found[q["id"]] for q in scenes),

@@ -377,10 +377,14 @@ def _render_logo(data: bytes) -> _LogoRendering:
     size = (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor)))
     interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
     crop = np.clip(cv2.resize(crop, size, interpolation=interpolation), 0, 1)
-    # Dark ink on a light ground; the matcher also indexes the inverted polarity.
-    rendered = (235 - 215 * crop).astype(np.uint8)
-    rendered = cv2.copyMakeBorder(rendered, LOGO_PAD, LOGO_PAD, LOGO_PAD, LOGO_PAD, cv2.BORDER_CONSTANT, value=235)
-    return _LogoRendering(image.width, original_size, (int(x0), int(y0)), factor, crop, rendered)
+    return _LogoRendering(image.width, original_size, (int(x0), int(y0)), factor, crop, _paint(crop))
+
+
+def _paint(ink: np.ndarray) -> np.ndarray:
+    """Ink ([0, 1]) as dark on a light ground, padded by LOGO_PAD so ORB finds corners at its
+    edges; the matcher also indexes the inverted polarity."""
+    rendered = (235 - 215 * ink).astype(np.uint8)
+    return cv2.copyMakeBorder(rendered, LOGO_PAD, LOGO_PAD, LOGO_PAD, LOGO_PAD, cv2.BORDER_CONSTANT, value=235)
 
 
 def logo_rendering(data: bytes) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -412,9 +416,7 @@ def _logo_reference(data: bytes) -> ReferenceFeatures:
         # pyramid level of the LOGO_SIDE rendering its size (ORB's levels go down by 1.2^7).
         small_factor = LOGO_SMALL_SIDE / max(crop.shape)
         small_size = (max(1, round(size[0] * small_factor)), max(1, round(size[1] * small_factor)))
-        small = np.clip(cv2.resize(crop, small_size, interpolation=cv2.INTER_AREA), 0, 1)
-        small = (235 - 215 * small).astype(np.uint8)
-        small = cv2.copyMakeBorder(small, LOGO_PAD, LOGO_PAD, LOGO_PAD, LOGO_PAD, cv2.BORDER_CONSTANT, value=235)
+        small = _paint(np.clip(cv2.resize(crop, small_size, interpolation=cv2.INTER_AREA), 0, 1))
         extra = extract(small, nfeatures=LOGO_SMALL_FEATURES, variants=(0, 2))
         back = size[0] / small_size[0]
         points = (extra.points - np.float32(LOGO_PAD)) * np.float32(back) + np.float32(LOGO_PAD)
