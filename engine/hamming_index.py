@@ -11,7 +11,7 @@ bucket). A query XORs every pattern of at most t_i bits into its substring i, lo
 buckets, and checks every candidate with an exact popcount: nothing within the radius is
 missed and nothing outside it is returned. The index answers exactly what brute force does.
 
-Layout, tuned for few NumPy calls per query (~1 us each dominate at this scale):
+Layout, tuned for few NumPy calls per query (their fixed cost dominates at this scale):
 - one CSR bucket table per substring, indexed directly by the substring's value
   (offsets[value] .. offsets[value + 1] into the row array; b_i <= 24 bits), all substrings
   concatenated so that every lookup of every substring of a whole batch of queries is one
@@ -22,31 +22,14 @@ Layout, tuned for few NumPy calls per query (~1 us each dominate at this scale):
   cheaper than removing it); only the hits are, with np.unique.
 - new hashes go to an unsorted delta, scanned by brute force, so an added hash is found by
   the very next search. When the delta exceeds max(merge_every, N / 128) rows it is merged
-  into the tables by an O(N) insert (no re-sort: 0.04 s at 1M, < 1 s at 10M). The layout is
-  rebuilt from scratch (a full sort) only when the live count has doubled or quartered
-  since the last build, or a quarter of the table rows are removed ones; removed rows are
+  into the tables by an O(N) insert (no re-sort). The layout is rebuilt from scratch (a full
+  sort) only when the live count has doubled or quartered since the last build, or a quarter
+  of the table rows are removed ones; removed rows are
   skipped through an alive mask until then, and renumbered away once half the rows are dead.
 
-Measured with bench/hamming_bench.py (radius 10, 320 queries: 80 % near-duplicates of stored
-hashes, 20 % random; uniform and clustered data; exact against brute force on every query),
-on a 2-core machine that other jobs were loading (load average ~4: the NumPy brute force
-itself ran at 44 ms instead of its unloaded 13.5 ms per 10M scan), p50 per query:
-
-                        index    batched   brute force   ratio   index MB   RSS MB   build
-    1M uniform        0.56 ms    0.60 ms       9.9 ms     18x         27      182    1.4 s
-    1M clustered      0.53 ms    0.55 ms       5.9 ms     11x         27      164    1.2 s
-    10M uniform       1.12 ms    1.46 ms     150   ms    134x        254      906     19 s
-    10M clustered     0.97 ms    1.66 ms      96   ms     99x        254      898      8 s
-
-Unloaded, the same 10M uniform index answered in 0.69 ms p50 (0.59 ms batched) against
-13.5 ms for the brute force: the 5 ms target is met with margin at 10M either way. An add()
-plus the search that finds it takes 0.4-0.8 ms p50; the slowest add is the one that merges
-the delta (< 1 s at 10M) or grows the arrays; a full rebuild (a few seconds at 10M) happens
-only when the size doubles. Memory: 8 bytes per hash, 4 per row and substring, 4 per bucket
-(~25 bytes a hash at m = 3); the key list and key -> row dict add ~65 bytes a hash in RSS.
-
 Plain Python and NumPy, no Django: the apps feed it from PostgreSQL (the source of truth) and
-add or remove entries incrementally, so a new reference matches within seconds.
+add or remove entries incrementally, so a new reference matches within seconds. Measurements
+(bench/hamming_bench.py): bench/README.md, "Measurement diary".
 """
 
 from __future__ import annotations

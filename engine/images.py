@@ -134,8 +134,8 @@ def decode_gray_small(
     then reduced (Pillow's bilinear filter) to `max_side` on its long side.
 
     The local-feature query decodes through here too (`min_side` = `max_side` = 640): libjpeg's
-    scaled grayscale decode is cheaper than Pillow's (about 1.1 against 1.3 ms per benchmark
-    photo at the same scale), and the reduction is Pillow's.
+    scaled grayscale decode is cheaper than Pillow's at the same scale, and the reduction is
+    Pillow's.
     """
     # libjpeg only warns on a truncated stream (and fills in grey): leave those to Pillow.
     size = jpeg_size(data) if b"\xff\xd9" in data[-64:] else None
@@ -157,8 +157,7 @@ def decode_gray_small(
         factor = max_side / max(height, width)
         size = (max(1, round(width * factor)), max(1, round(height * factor)))
         # Pillow's bilinear filter (antialiased over the reduction, as `open_image`'s thumbnail):
-        # ORB finds the same keypoints as on Pillow-decoded queries (cv2 INTER_AREA or
-        # INTER_LINEAR moved logo recall on the benchmark by -0.02; noise, but no gain either).
+        # ORB finds the same keypoints as on Pillow-decoded queries (cv2's filters gained nothing).
         gray = np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BILINEAR))
     return gray, original_size
 
@@ -173,7 +172,7 @@ def jpeg_size(data: bytes) -> tuple[int, int] | None:
     Pillow's `Image.size`), or None if `data` is not a JPEG whose header reads cleanly.
 
     Walking the marker segments up to the SOF costs microseconds; `Image.open` parses every
-    table on the way (~50 us), which is most of what hashing a photo costs besides decoding.
+    table on the way, which is most of what hashing a photo costs besides decoding.
     """
     if data[:3] != b"\xff\xd8\xff":
         return None

@@ -47,9 +47,8 @@ def descriptor_bits(descriptors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def hamming_matrix(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """Exact Hamming distances (float32, n x m, whole numbers) between two `descriptor_bits`.
 
-    |x xor y| = |x| + |y| - 2 x.y: one BLAS matrix product, ~3x faster than NumPy's xor +
-    popcount over uint64 words (1000 x 450 descriptors: ~2.5 ms against ~7.5 ms on one core),
-    and exact (sums of at most 256 ones are exact in float32).
+    |x xor y| = |x| + |y| - 2 x.y: one BLAS matrix product, several times faster than NumPy's
+    xor + popcount over uint64 words, and exact (sums of at most 256 ones are exact in float32).
     """
     (a_bits, a_count), (b_bits, b_count) = a, b
     out = a_bits @ b_bits.T

@@ -3,143 +3,64 @@
 Plain Python, NumPy and OpenCV; no Django. The apps compute `reference_features` once per
 reference asset and `query_features` once per listing image (both JSON-serializable for
 PostgreSQL), keep one `Matcher` per worker process fed from the database, and call `match`.
+The measurements behind the defaults are in bench/README.md ("Measurement diary").
 
 Two signals:
 
-* **hash** (photos only): pHash and dHash of the border-trimmed, reduced image. Each
-  reference is indexed under its 8 dihedral variants (rotations by 90°, mirrors), plus its
-  untrimmed self when it had a border, in a `HammingIndex`; a query needs a pHash within
-  `hash_radius` *and* the same variant's dHash within `dhash_radius`. Cheap; catches
-  re-encodes, resizes, brightness/colour changes, mirrors, small overlays.
-* **local**: ORB keypoints (at most `QUERY_FEATURES` on a ≤ `QUERY_SIDE` px grayscale query,
-  chosen per cell of an 8x8 grid, with a low FAST threshold where the picture is smooth:
-  `engine.local_features.orb`; photos indexed as themselves, mirrored, and again at half size
-  so that a photo pasted small into a collage still finds its scale; logos as a
-  colour-independent "ink" rendering in both polarities, scaled to LOGO_SIDE and padded, plus
-  the same at LOGO_SMALL_SIDE with its keypoints mapped into the big rendering's frame, so a logo
-  40-80 px wide in the query image meets descriptors of its own scale). All references'
-  descriptors sit in one index (brute force below `flann_above` rows, FLANN LSH above it,
-  `lsh_tables` tables of `lsh_key_size` bits, no multi-probe), so a query costs one k-NN search
-  however many references there are; descriptor hits within `max_descriptor_distance` vote for
-  (reference, variant), one vote per query keypoint and per reference keypoint. Only groups
-  with at least `min_votes` votes (default: the inliers they would need) are verified, the
-  `max_candidates` best-voted of them, so most negatives need no RANSAC at all. Verification
-  (`engine.local_features.verify`): a RANSAC similarity (2-point samples, `ransac_iters`),
-  refined to a homography on its inliers when that keeps them, then strict sanity checks
-  (shape, scale, perspective, distinct positions, no single-spot cluster, spread). Catches
-  crops, collages, rotations, text overlays, perspective, logos inside photos.
+* **hash** (photos only): pHash and dHash of the border-trimmed, reduced image. Cheap; catches
+  re-encodes, resizes, brightness/colour changes, mirrors, small overlays. Each reference is
+  indexed in a `HammingIndex` under its 8 dihedral variants (rotations by 90°, mirrors), plus
+  its untrimmed self when it had a border (a copy may keep or lose it); a query needs a pHash
+  within `hash_radius` *and* the same variant's dHash within `dhash_radius`.
+* **local**: ORB keypoints matched to the references' and verified geometrically. Catches crops,
+  collages, rotations, text overlays, perspective, logos inside photos.
 
-Incremental: `add`/`remove` only touch dictionaries and a pending list. On the next `match`
-new references' descriptors join a small second index (the "delta", its own LSH index rebuilt
-then: a few ms per 1000 descriptors; brute force is slower than LSH from ~500 rows) until the
-delta outgrows a quarter of the main index, then everything is re-indexed (FLANN LSH build:
-~0.2 s per 100k descriptors); removed references are filtered out of results at once.
+Decoding. A JPEG is decoded by libjpeg straight to grayscale at the smallest 1/2^k scale that
+leaves enough pixels (entropy decoding is most of the cost; no scale avoids it). Hash-only
+queries (`query_features(local=False)`, stored listing images) and `photo_hashes` (an image
+searched for) go through the very same decode at HASH_ONLY_SIDE, so that the same bytes give the
+same hash bit for bit on both sides of that comparison. A query with local features is decoded
+at the scale ORB needs and reduced to QUERY_SIDE with Pillow's filter, and hashed there, as
+reference photos are.
 
-Measured with the defaults (2-core box shared with other jobs; CPU time per thread, medians;
-var/bench/matching data v2 copied once: 260 references = 110 photos + 150 logos, 217k indexed
-descriptors, 2254 queries of median 1024 px; a throwaway script, not bench/matching_bench.py):
-query_features ~14-16 ms (JPEG draft decode ~2.6 ms, hashes 0.3 ms, ORB ~8-10 ms), match
-~12-14 ms (LSH k-NN ~8 ms, voting ~1 ms, verification ~0.7 ms for ~3.5 candidates), i.e.
-~28 ms per image with one worker per core: still ~2x over the 15 ms goal.
-Near-duplicates (best photo match; 1540 positives, 314 distractors): recall 0.960 at
-precision 1.000 (no distractor or wrong reference matched at all; the score threshold is the
-engine's own: anything returned) - jpeg_q30, downscale, blur, grayscale, saturation, mirror,
-border 1.00, brightness 0.99, text overlay 0.98, rotate 8° 0.98, centre crop 70 % 0.91,
-crop+JPEG+text 0.91, collage 0.84, off-centre crop 60 % 0.84 (soft wallpapers with few
-corners). Logos in photos (300 positives at 8-35 % width, 314 logo-free and 100 other-brand
-negatives): recall 0.46 at precision 1.00, no false detection; by width 8-15 % 0.20, 15-25 %
-0.50, 25-35 % 0.62. ORB needs corners: plain geometric marks (circles, pins, stars) and logos
-under ~60 px in the 512 px feature image are the misses; a shape/edge-based logo stage or a
-higher-resolution query pass would be needed for the logo target. Since: the small logo
-rendering (LOGO_SMALL_SIDE 100, 150 keypoints per polarity; +~45k indexed descriptors,
-match ~+1 ms) took logo recall to 0.60 at precision 1.00 with no false detection (8-15 % 0.43,
-15-25 % 0.65, 25-35 % 0.68, recoloured 0.60, occluded 0.42; same throwaway script, logo,
-logo-free and other-brand queries only). Multi-probe LSH would find ~+0.11 more but costs ~9x
-the k-NN time; 20 tables +0.05 for +12 ms.
-Logo shortlist (data v3, 150 logos + 110 photos, 300 logo scenes, 308 logo-free and 100
-other-brand photos, `query_features` + `match` in 2 single-threaded workers on the shared box):
-exact matching of the query against the *true* logo alone verifies 0.87 of the scenes with >= 8
-inliers, while the LSH k-NN over all 270k descriptors found 0.56: the logo's keypoints are
-there, its nearest neighbours are other references' look-alike corners (median inlier distance
-36 of 256 bits, where 20-bit LSH keys rarely collide). More tables or shorter keys reached 0.65 at
-2-8x the k-NN time, k=4/8 neighbours nothing, a 1024 px query 0.60 at 2.4x the cost, SIFT on
-the query (KD-tree, ratio 0.8) 0.39 at ~140 ms per image. What pays: the `logo_shortlist` (3)
-logos with the most closeness-weighted votes (>= 2) are matched again exactly (NumPy popcount,
-~2 ms per logo variant of 450 keypoints against 1000), as mutual nearest neighbours, verified as
-before, and kept only if >= `logo_min_inlier_ratio` (0.25) of the mutual pairs are inliers
-(0.15 from 2.5x the inliers needed: repeated parts). Without that ratio the exact pairs gave
-0.73 with 15 false logos on the 408 negatives; with it 0.71 (8-15 % 0.65, 15-25 % 0.76, 25-35 %
-0.71, recoloured 0.61, occluded 0.61), none on the negatives, no wrong logo, for ~+8 ms per
-image on those queries (match ~20 -> ~29 ms mean). Two overlapping logo matches keep only the
-stronger unless the weaker has 80 % of its inliers (3 scenes had a second, wrong mark).
-Near-duplicate queries are logo-free photos too: there the exact re-match found marks in 17 of
-1540 (before: 3), mostly the word mark FOXTEL in overlaid "HOT"/"LIMITED" text of the same font;
-an elongated mark must now cover 6 of 8 slices of its length (no logo-scene hit lost).
-On all query kinds the shortlist costs ~+11 ms per image (match ~23 -> ~35 ms mean, of which
-LSH k-NN ~22 ms, the exact re-match ~8 ms: 3 x (Hamming matrix 2.2 ms + argmins 0.5 ms)).
-Paying for it with `lsh_tables` 8 (-5 ms; logo 0.703, near-duplicates 0.9877) lost the soft
-low-texture photo of tests/engine (its crop found no match), so the tables stay at 10.
-The remaining misses (88) are mostly logos outside the shortlist (56: their few LSH votes rank
-below other marks' chance votes; two "hub" marks of plain shapes sit in 22 % and 20 % of all
-shortlists, where 2 % would be fair), then fits under 8 inliers or under the ratio. Next steps:
-down-weight hub references' votes by a per-keypoint genericness fixed at reference time (it must
-not depend on query history or insertion order, or matches would differ between workers).
-Hash-only queries (`query_features(local=False)`): a JPEG's size is read from its frame header
-(no `Image.open`), it is decoded once by libjpeg straight to grayscale at the smallest 1/2^k
-scale leaving >= 200 px (1/4 for most photos; entropy
-decoding is most of the cost and no scale avoids it), trimmed and hashed. Decoding at 1/8 and
-again at 1/4 when a border seemed to need trimming was slower on average (a third of the
-benchmark's queries looked bordered at 1/8) and further from the full query's hashes (pHash vs
-query_features(local=True): mean 1.00 bits, p95 2.1, now 0.77 / 2.0); on 400 benchmark queries,
-interleaved A/B runs, minimum of 5: 1.21-1.22 ms -> 1.05-1.06 ms per image, baseline (full
-decode + imagehash.phash) 4.8-5.1 ms. HASH_ONLY_SIDE 100 (1/8 for most photos, trimmed there)
-would take 0.87 ms but hash 1.50 bits (p95 6) from the full query's pHash instead of 0.77
-(p95 2); 128: 1.00 ms, 1.09 bits (p95 4).
-Session 4 measured what that distance costs where the stored hashes are used (a listing image's
-local=False hashes against reference photos' hashes: the hash signal alone, as search by image
-and the index's reverse direction use it). On the benchmark's real photos (1540 near-duplicate
-queries + 308 distractors) recall at precision >= 0.99 did not move: 0.612 (200), 0.614 (128),
-0.611 (100). But search by image over the pipeline benchmark's soft synthetic photos (a mirrored
-JPEG q60 copy of one of 1500 stored images) ranked the copy first 100/100 at 200, 99/100 at 128,
-98/100 at 100, one copy not found at all (pHash beyond the search radius). A user would see
-that, so the hash-only decode stayed at 1/4: ~5.0-5.3x the baseline (medians of alternating
-rounds) where 1/8 gave ~6.1x.
-Session 5: the cause was the search side, not 1/8. Search by image hashed the upload as a
-reference photo (decoded at 640 px, plus ORB it did not use) and compared that with stored
-hashes decoded at 1/4 or 1/8: two decode chains. It now hashes the upload through the very
-decode stored images get (`photo_hashes`: the same bytes give the stored hash bit for bit), and
-the hash-only decode went to 1/8 (HASH_ONLY_SIDE 100). Same 1500-photo synthetic search, 100
-mirrored JPEG q60 copies: copy ranked first 100/100 with both sides at 1/8 (true pHash distance
-median 0, max 8 bits of the radius 14), 100/100 at 1/4 on both sides (max 6), 100/100 with the
-old chains (max 4), while stored 1/8 against an upload at 640 px reached max 14 (the edge).
-Hash-signal recall on the benchmark's real photos (reference photos at 640 px, as the matcher
-compares them): 0.612 with listing hashes at 1/4, 0.611 at 1/8; both sides at 1/8: 0.621. The
-hashing stage on the same 400 images, 5 alternating rounds: 1.07 ms (1/4) -> 0.89 ms (1/8) per
-image against the baseline's 5.29 ms, 4.9x -> 6.0x. The approximate k-NN
-costs logos too: on the `bench/matching_bench.py --quick` subset (50 references) exact k-NN
-found 0.58 of them, LSH 0.47 (near-duplicates 0.993 either way; query_features 15 ms, match
-7 ms there).
-Since (session 4): exact Hamming matrices are one BLAS product of 0/1 float32 bits (|a| + |b| -
-2 a.b; `local_features.hamming_matrix`, ~3x NumPy's xor + popcount, same values), and the query
-is decoded by libjpeg at the smallest 1/2^k scale >= QUERY_SIDE then reduced with Pillow's
-bilinear filter (Pillow's draft had been asked for a square box, so most 800-1200 px photos
-decoded at full size; a photo of 960 px or more each way decoded at 1/2 and ORB ran on ~500 px
-instead of QUERY_SIDE). On the pipeline benchmark's kind of images (40 references, 240 queries;
-old and new alternated 3 times): match 17.8-19.2 -> 13.8-16.3 ms CPU per image, query_features
-unchanged within the noise (19.7-23.4 vs 20.0-27.0 ms: cheaper decoding, but those large photos
-now get their 640 px), and end to end through the workers 28.9 vs 29.1 listings/s (one run each,
-the machine ~2x slower that day than for session 3's 56.6). INTER_AREA or INTER_LINEAR for that
-reduction moved logo recall by -0.02 (noise, but no gain), so Pillow's filter stays. Where logo
-recall is lost now: with a *perfect* shortlist (a matcher holding only the scene's true logo)
-recall is 0.73 against 0.717 with all 150 logos, so the shortlist is no longer the limit; 16 LSH
-tables, 16-bit keys, multi-probe 1 or a shortlist of 5 all land at 0.72-0.73 (multi-probe at 5x
-the match time). Without the inlier-ratio gate the oracle reaches 0.78, with 6 inliers 0.81: the
-ceiling of ORB on a 640 px query. The misses are plain marks (a crescent, a rounded "R", blobs)
-whose smooth outlines have few corners, at every size (25-35 % of the width: 0.72). ORB on the
-gradient magnitude (no polarity) found 10 more scenes than the oracle (union 0.76) for a second
-ORB pass per query, so it was not adopted. Closing the gap needs a signal that sees outlines,
-not corners: e.g. stable regions (MSER) matched to the logos' silhouettes by shape, then a
-mask-overlap check after aligning them by moments.
+Renderings. The query: at most QUERY_FEATURES keypoints, chosen per cell of a grid, with a low
+FAST threshold where the picture is smooth (`engine.local_features.orb`), so that overlaid text
+or a busy background cannot take them all. A photo reference: as itself, mirrored, and again at
+half size, so that a photo pasted small into a collage still finds its scale. A logo reference:
+ORB needs corners and a logo may come in any colour, so it is rendered as colour-independent
+"ink" in both polarities (dark on light and inverted), scaled to LOGO_SIDE and padded so that
+corners at its edges are found; and again at LOGO_SMALL_SIDE, its keypoints mapped into the big
+rendering's frame, because a logo 40-80 px wide in the query has no ORB pyramid level of the
+big rendering at its size.
+
+Index. All references' descriptors sit in one index (brute force below `flann_above` rows, FLANN
+LSH above it), so a query costs one k-NN search however many references there are. Descriptor
+hits within `max_descriptor_distance` vote for (reference, variant), one vote per query keypoint
+and per reference keypoint, so a blob of keypoints at one spot cannot fake many. Only groups
+with at least `min_votes` votes (default: the inliers they would need) are verified, the
+`max_candidates` best-voted of them, so most negatives need no RANSAC at all. OpenCV's random
+state is seeded before every index build and every match, so every worker finds the same.
+
+Logo shortlist. A flat mark's corners look like any other mark's, so in the approximate k-NN
+over everything a logo's keypoints often find other references' look-alike corners first. The
+`logo_shortlist` logos with the most closeness-weighted votes are therefore matched again
+exactly, query against that logo alone (one BLAS product: `local_features.hamming_matrix`), as
+mutual nearest neighbours, and only they are verified among the logos. A chance alignment among
+many pairs (a busy background) is not a logo: a shortlisted logo needs `logo_min_inlier_ratio`
+of its pairs as inliers (less for a strong fit: logos with repeated parts); an elongated word
+mark needs inliers along most of its length (a few letters of overlaid text in the same font are
+not the mark); of overlapping matches the clearly weaker is dropped.
+
+Verification (`engine.local_features.verify`): a RANSAC similarity (2-point samples, robust when
+inliers cluster), refined to a homography on its inliers when that keeps them, then strict
+sanity checks (shape, scale, perspective, distinct positions, no single-spot cluster, spread).
+The defaults aim at no false detection, so every returned match counts.
+
+Incremental: `add`/`remove` only touch dictionaries and a pending list, so a change is visible
+to the very next `match`. There new references' descriptors join a small second index (the
+"delta", its own LSH index rebuilt then, cheap at that size) until the delta outgrows a quarter
+of the main index; then everything is re-indexed. Removed references are filtered out of
+results at once and their rows dropped at the next re-index.
 """
 
 from __future__ import annotations
@@ -301,8 +222,8 @@ def _dihedral_hashes(gray: np.ndarray) -> tuple[list[int], list[int], list[str]]
 def photo_hashes(data: bytes) -> tuple[list[int], list[int]]:
     """pHashes and dHashes of a photo's 8 rotations/mirrors (and untrimmed self), decoded exactly as
     stored listing images are hashed (`query_features(local=False)`): what search by image looks
-    up among them. No local features (search by image does not use them): ~1 ms per benchmark
-    photo against ~23 ms for `reference_features`. Raises ValueError/OSError on unreadable images."""
+    up among them. No local features (search by image does not use them), so far cheaper than
+    `reference_features`. Raises ValueError/OSError on unreadable images."""
     gray, _ = decode_gray_small(data, HASH_ONLY_SIDE)
     phashes, dhashes, _ = _dihedral_hashes(gray)
     return phashes, dhashes
@@ -521,7 +442,7 @@ class _Reference:
 class Matcher:
     """All references of all brands, matched against one query image at a time.
 
-    Thresholds (defaults tuned on synthetic benchmarks, see the module docstring):
+    Thresholds (defaults tuned on synthetic benchmarks, see bench/README.md):
       hash_radius / dhash_radius: max pHash / dHash Hamming distance of a hash match.
       min_inliers: RANSAC inliers a local match needs (photos); logo_min_inliers for logos.
       max_descriptor_distance: ORB descriptor hits beyond this (of 256 bits) are ignored.
@@ -530,15 +451,14 @@ class Matcher:
       min_votes / logo_min_votes: descriptor votes a (reference, variant) needs to be verified
         at all (default: min_inliers / logo_min_inliers, which it could not reach with fewer).
       ransac_iters: RANSAC iterations of the similarity fit (2-point samples).
-      lsh_tables / lsh_key_size / lsh_probe: FLANN LSH index; multi-probe 1 finds a few more
-        neighbours for ~4x the search time.
+      lsh_tables / lsh_key_size / lsh_probe: FLANN LSH index; multi-probe finds a few more
+        neighbours at several times the search time.
       logo_shortlist: logos (best-voted, one variant each) matched again exactly against the
         query and verified; 0 turns it off (logos then verified from their LSH votes alone).
       logo_shortlist_min_votes: LSH votes a logo needs to enter the shortlist.
       logo_min_inlier_ratio: share of a shortlisted logo's mutual pairs that must be inliers.
-    Defaults: precision 1.00 on the benchmark data at these settings (see the module docstring),
-    so every returned match counts; lower min_inliers / logo_min_inliers trade precision for
-    recall (6 / 8 still had no false hit there, but little margin was measured below that).
+    The defaults aim at no false detection, so every returned match counts; lower min_inliers /
+    logo_min_inliers trade precision for recall.
     """
 
     def __init__(

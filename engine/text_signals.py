@@ -4,14 +4,8 @@ counterfeit vocabulary in nine languages, a price far below the brand's referenc
 Everything is keyed with the project's one normaliser (`engine.normalize.key`), applied one
 character at a time so every key character remembers the original characters it came from:
 a hit is reported with its exact span in the original text ("G u c с i" in "New G u c с i bag")
-and with the key both sides reduce to.
-
-Measured (`WordMarkMatcher.find`, 1,000 random one- to three-word marks loaded, 100-character
-title + 500-character description, CPython 3.11, thread CPU time over 2,100 calls, on a shared
-2-core machine under load): median 0.38 ms (p95 0.45-0.73 ms) with no mark in the text, median
-0.46 ms with a spaced homoglyph mark and a misspelt two-word mark in it. Roughly a quarter is
-keying the text character by character, which does not depend on the number of marks; the
-indexes keep the rest flat too. Building the matcher for 1,000 marks takes 50-200 ms.
+and with the key both sides reduce to. Marks are indexed (see `WordMarkMatcher`), so a text
+costs about the same however many marks are loaded; timings are in bench/README.md.
 """
 
 from __future__ import annotations
