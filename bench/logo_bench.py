@@ -95,7 +95,7 @@ def _reference(item: tuple[str, str, str]) -> tuple[str, dict, float]:
 
 
 def _load(refs: list[tuple[str, dict]]) -> None:
-    matcher = _STATE["engine"].Matcher()
+    matcher = _STATE["engine"].Matcher(**_STATE.get("matcher_kwargs", {}))
     for key, features in refs:
         matcher.add(key, _STATE["engine"].ReferenceFeatures.from_json(features))
     matcher.match(_STATE["engine"].query_features(_blank_jpeg()))  # builds the index outside the timing
@@ -122,7 +122,9 @@ def _query(item: tuple[str, str]) -> tuple[str, list[dict], float]:
     return qid, [{"key": m.key, "score": m.score, "region": m.region} for m in matches], spent
 
 
-def run_engine(name: str, root: Path, refs: list[tuple[str, str, str]], queries: list[dict], jobs: int) -> dict:
+def run_engine(
+    name: str, root: Path, refs: list[tuple[str, str, str]], queries: list[dict], jobs: int, matcher_kwargs: dict
+) -> dict:
     from tqdm import tqdm
 
     ctx = get_context("spawn")  # each worker imports its own engine package
@@ -133,7 +135,7 @@ def run_engine(name: str, root: Path, refs: list[tuple[str, str, str]], queries:
     items = [(q["id"], str(logo_data.OUT / q["file"])) for q in queries]
     results: dict[str, list[dict]] = {}
     times = []
-    with ctx.Pool(jobs, initializer=_init_and_load, initargs=(str(root), features)) as pool:
+    with ctx.Pool(jobs, initializer=_init_and_load, initargs=(str(root), features, matcher_kwargs)) as pool:
         for qid, matches, spent in tqdm(
             pool.imap_unordered(_query, items, chunksize=4), total=len(items), desc=name, unit="img", mininterval=5
         ):
@@ -147,8 +149,9 @@ def run_engine(name: str, root: Path, refs: list[tuple[str, str, str]], queries:
     }
 
 
-def _init_and_load(engine_root: str, refs: list[tuple[str, dict]]) -> None:
+def _init_and_load(engine_root: str, refs: list[tuple[str, dict]], matcher_kwargs: dict) -> None:
     _init(engine_root)
+    _STATE["matcher_kwargs"] = matcher_kwargs
     _load(refs)
 
 
@@ -328,11 +331,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--apt", action="store_true", help="apt-get install missing fonts and wallpapers (as root)")
     parser.add_argument("--baseline", default=BASELINE_REV, help="git revision whose engine/ is the baseline")
     parser.add_argument("--output", type=Path)
+    parser.add_argument(
+        "--matcher",
+        type=json.loads,
+        default={},
+        help="Matcher(**JSON) for today's engine, e.g. '{\"logo_min_inliers\": 6}'",
+    )
     args = parser.parse_args()
 
-    manifest = logo_data.load_or_build(args.seed, args.regenerate)
+    manifest = logo_data.load_or_build(args.seed, args.regenerate, args.apt)
     catalogue, _others, photos, queries = select(manifest, args.split, args.quick, args.seed)
     refs = [(m["id"], str(logo_data.OUT / m["file"]), "logo") for m in catalogue]
     refs += [(p["id"], str(matching_data.OUT / p["file"]), "photo") for p in photos]
@@ -348,11 +358,12 @@ def main() -> None:
         "queries": len(queries),
         "date": time.strftime("%Y-%m-%d"),
         "cpus": os.cpu_count(),
+        "matcher_kwargs": args.matcher,
         "engines": {},
     }
     for name, root in (("current", ROOT), ("baseline", baseline_root(args.baseline))):
         started = time.time()
-        run = run_engine(name, root, refs, queries, args.jobs)
+        run = run_engine(name, root, refs, queries, args.jobs, args.matcher if name == "current" else {})
         report["engines"][name] = {
             "at_engine_output": metrics(queries, by_id, run["matches"]),
             "best_at_p95": best_at_precision(queries, by_id, run["matches"]),

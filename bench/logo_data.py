@@ -539,23 +539,28 @@ def log_uniform(rng: random.Random, lo: float, hi: float) -> float:
 # --------------------------------------------------------------------------- build
 
 
-def build(seed: int) -> dict:
+def build(seed: int, apt: bool = False) -> dict:
     from tqdm import tqdm
 
     started = time.time()
-    base = matching_data.load_or_build(seed=7)
+    base = matching_data.load_or_build(seed=7, apt=apt)
     icons_pkg = matching_data.ensure_simple_icons()
     icons = matching_data.load_icons(icons_pkg)
     used = {x["slug"] for x in base["logos"]["catalogue"] + base["logos"]["other"]}
+    font_versions = matching_data.ensure_apt(apt, FONT_PACKAGES)
     missing = [f for split in SPLITS for f in FONTS[split] if not Path(f).exists()]
     if missing:
-        log(f"missing fonts ({len(missing)}); install with: apt-get install {' '.join(FONT_PACKAGES)}")
+        raise SystemExit(f"missing fonts: {missing}; install with: apt-get install {' '.join(FONT_PACKAGES)}")
     if OUT.exists():
         shutil.rmtree(OUT)
     manifest: dict = {
         "seed": seed,
         "data_version": DATA_VERSION,
-        "sources": {"simple-icons (npm)": matching_data.SIMPLE_ICONS_VERSION, "fonts": FONTS},
+        "sources": {
+            "simple-icons (npm)": matching_data.SIMPLE_ICONS_VERSION,
+            **{f"{p} (Debian)": v for p, v in font_versions.items()},
+            "fonts": FONTS,
+        },
         "splits": {},
     }
     for split in SPLITS:
@@ -620,7 +625,7 @@ def fingerprint(seed: int) -> str:
     return f"{DATA_VERSION}:{seed}:{matching_data.SIMPLE_ICONS_VERSION}"
 
 
-def load_or_build(seed: int = 11, regenerate: bool = False) -> dict:
+def load_or_build(seed: int = 11, regenerate: bool = False, apt: bool = False) -> dict:
     path = OUT / "manifest.json"
     if path.exists() and not regenerate:
         manifest = json.loads(path.read_text())
@@ -628,15 +633,16 @@ def load_or_build(seed: int = 11, regenerate: bool = False) -> dict:
             seed
         ):
             return manifest
-    return build(seed)
+    return build(seed, apt)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--apt", action="store_true", help="apt-get install missing fonts and wallpapers (as root)")
     args = parser.parse_args()
-    manifest = load_or_build(args.seed, args.regenerate)
+    manifest = load_or_build(args.seed, args.regenerate, args.apt)
     for split, data in manifest["splits"].items():
         tasks: dict[str, int] = {}
         for q in data["queries"]:

@@ -154,8 +154,8 @@ def dpkg_version(package: str) -> str | None:
     return result.stdout.split()[-1]
 
 
-def ensure_apt(force: bool) -> dict[str, str]:
-    missing = [p for p in APT_PACKAGES if dpkg_version(p) is None]
+def ensure_apt(force: bool, packages: list[str] = APT_PACKAGES) -> dict[str, str]:
+    missing = [p for p in packages if dpkg_version(p) is None]
     if missing:
         command = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
         can = os.geteuid() == 0 and (force or os.environ.get("CI") == "true")
@@ -166,8 +166,8 @@ def ensure_apt(force: bool) -> dict[str, str]:
                 subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
                 subprocess.run(command, env=env, check=False)
         else:
-            log("missing wallpaper packages; install them with:  sudo " + " ".join(command) + "  (or rerun with --apt)")
-    versions = {p: v for p in APT_PACKAGES if (v := dpkg_version(p))}
+            log("missing packages; install them with:  sudo " + " ".join(command) + "  (or rerun with --apt)")
+    versions = {p: v for p in packages if (v := dpkg_version(p))}
     return versions
 
 
