@@ -130,6 +130,8 @@ class AssetForm(BootstrapFormMixin, forms.Form):
         self.fields["right"].queryset = rights
         if "image" in self.fields:
             self.fields["image"].required = True
+            if kind == ReferenceAsset.Kind.LOGO:
+                self.fields["image"].help_text = "PNG, JPEG or WebP (ideally with a transparent background), or SVG"
 
 
 class AuthorizationForm(BootstrapFormMixin, forms.Form):

@@ -1,5 +1,5 @@
 """Content-based checks for uploaded files: the type comes from the bytes, never from the name.
-Reused for IP documents (PDF or image) and for listing images."""
+Reused for IP documents (PDF or image), listing images and logos (which may also be SVG)."""
 
 from __future__ import annotations
 
@@ -34,9 +34,15 @@ PDF = FileKind(name="pdf", content_type="application/pdf", extension=".pdf", is_
 PNG = FileKind(name="png", content_type="image/png", extension=".png", is_image=True)
 JPEG = FileKind(name="jpeg", content_type="image/jpeg", extension=".jpg", is_image=True)
 WEBP = FileKind(name="webp", content_type="image/webp", extension=".webp", is_image=True)
+# Only where a caller names it, and only to turn it into a PNG on the server (brands.svg): an SVG is
+# never stored or served, since a browser would run the scripts it may hold.
+SVG = FileKind(name="svg", content_type="image/svg+xml", extension=".svg", is_image=True)
 
 DOCUMENT_KINDS = frozenset({PDF, PNG, JPEG, WEBP})
 IMAGE_KINDS = frozenset({PNG, JPEG, WEBP})
+LOGO_KINDS = frozenset({PNG, JPEG, WEBP, SVG})
+
+SVG_MAX_BYTES = 2 * 1024 * 1024  # a logo's markup; far larger ones are generated clutter or an attack
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,8 @@ class _BinaryFile(Protocol):
 
 
 # Messages list kinds in this order, whatever order a frozenset iterates in.
-_ORDER = (PDF, PNG, JPEG, WEBP)
-_LABELS = {PDF: "PDF", PNG: "PNG", JPEG: "JPEG", WEBP: "WebP"}
+_ORDER = (PDF, PNG, JPEG, WEBP, SVG)
+_LABELS = {PDF: "PDF", PNG: "PNG", JPEG: "JPEG", WEBP: "WebP", SVG: "SVG"}
 # Pillow calls multi-picture JPEGs (common from phone and stereo cameras) "MPO"; they are JPEGs.
 _PILLOW_FORMATS = {PNG: {"PNG"}, JPEG: {"JPEG", "MPO"}, WEBP: {"WEBP"}}
 _PILLOW_OPENERS = {PNG: ["PNG"], JPEG: ["JPEG"], WEBP: ["WEBP"]}
@@ -66,6 +72,7 @@ _EXTENSION_ALIASES = {
     PNG: {".png"},
     JPEG: {".jpg", ".jpeg", ".jpe", ".jfif"},
     WEBP: {".webp"},
+    SVG: {".svg"},
 }
 _KNOWN_EXTENSIONS = set().union(*_EXTENSION_ALIASES.values())
 
@@ -172,6 +179,11 @@ def _inspect(file: _BinaryFile, *, allowed: frozenset[FileKind], max_bytes: int,
         raise UploadRejected("The file is empty.")
 
     kind = sniff(head)
+    if kind is None and SVG in allowed and _markup_kind(head) == "svg":
+        kind = SVG
+        if declared_size is not None and declared_size > SVG_MAX_BYTES:
+            raise UploadRejected(_too_large_message(declared_size, SVG_MAX_BYTES, what="SVG"))
+        max_bytes = min(max_bytes, SVG_MAX_BYTES)
     if kind is None:
         raise UploadRejected(_unrecognised_message(head, allowed))
     if kind is PDF and not head.startswith(b"%PDF-"):
@@ -182,7 +194,9 @@ def _inspect(file: _BinaryFile, *, allowed: frozenset[FileKind], max_bytes: int,
     if kind not in allowed:
         raise UploadRejected(_wrong_kind_message(kind, allowed))
 
-    digest, size, tail, has_active_content = _read_through(file, max_bytes=max_bytes, scan_pdf=kind is PDF)
+    digest, size, tail, has_active_content = _read_through(
+        file, max_bytes=max_bytes, scan_pdf=kind is PDF, what="SVG" if kind is SVG else "file"
+    )
 
     width = height = None
     if kind is PDF:
@@ -190,7 +204,7 @@ def _inspect(file: _BinaryFile, *, allowed: frozenset[FileKind], max_bytes: int,
             raise UploadRejected("The PDF is damaged or truncated.")
         if has_active_content:
             raise UploadRejected("PDFs with embedded scripts or launch actions are not accepted.")
-    else:
+    elif kind is not SVG:  # an SVG's markup is checked by the caller that renders it (brands.svg)
         width, height = _check_image(file, kind, max_pixels=max_pixels)
     return InspectedFile(kind=kind, sha256=digest, size=size, width=width, height=height)
 
@@ -206,7 +220,9 @@ def _declared_size(file: _BinaryFile) -> int | None:
         return None
 
 
-def _read_through(file: _BinaryFile, *, max_bytes: int, scan_pdf: bool) -> tuple[str, int, bytes, bool]:
+def _read_through(
+    file: _BinaryFile, *, max_bytes: int, scan_pdf: bool, what: str = "file"
+) -> tuple[str, int, bytes, bool]:
     """One pass over the content in fixed-size chunks: hash, size, the last bytes and, for PDFs,
     whether active content is named. Stops as soon as the file proves too large."""
     file.seek(0)
@@ -218,7 +234,7 @@ def _read_through(file: _BinaryFile, *, max_bytes: int, scan_pdf: bool) -> tuple
     while chunk := file.read(_CHUNK_SIZE):
         size += len(chunk)
         if size > max_bytes:
-            raise UploadRejected(_too_large_message(size, max_bytes))
+            raise UploadRejected(_too_large_message(size, max_bytes, what=what))
         hasher.update(chunk)
         tail = (tail + chunk)[-_PDF_TRAILER_WINDOW:]
         if scan_pdf and not found:
@@ -291,17 +307,27 @@ def _unrecognised_message(head: bytes, allowed: frozenset[FileKind]) -> str:
 
 def _markup_message(head: bytes, allowed: frozenset[FileKind]) -> str | None:
     """The refusal for SVG or HTML content (both can run scripts in a browser), or None."""
+    markup = _markup_kind(head)
+    if markup == "svg":
+        return (
+            "SVG images are not accepted because they can contain scripts; "
+            f"upload {_suggestion(allowed, images=True)} instead."
+        )
+    if markup == "html":
+        return "HTML files are not accepted."
+    return None
+
+
+def _markup_kind(head: bytes) -> str | None:
+    """Whether these first bytes begin SVG ("svg") or HTML ("html") markup; None when neither."""
     text = _as_ascii_lowercase(head)
     svg_at = text.find(b"<svg")
     html_at = min((at for marker in _HTML_MARKERS if (at := text.find(marker)) >= 0), default=-1)
     # Whichever comes first decides: an SVG may hold a <script>, an HTML page may hold an <svg>.
     if svg_at >= 0 and (html_at < 0 or svg_at < html_at):
-        return (
-            "SVG images are not accepted because they can contain scripts; "
-            f"upload {_suggestion(allowed, images=True)} instead."
-        )
+        return "svg"
     if html_at >= 0:
-        return "HTML files are not accepted."
+        return "html"
     return None
 
 
@@ -341,12 +367,12 @@ def _join(labels: list[str], conjunction: str) -> str:
     return f"{', '.join(labels[:-1])} {conjunction} {labels[-1]}"
 
 
-def _too_large_message(size: int, max_bytes: int) -> str:
+def _too_large_message(size: int, max_bytes: int, *, what: str = "file") -> str:
     limit = _human_size(max_bytes)
     actual = _human_size(size)
     if actual == limit:  # "(20 MB); the limit is 20 MB" would read as if it fitted
         actual = f"over {limit}"
-    return f"The file is too large ({actual}); the limit is {limit}."
+    return f"The {what} is too large ({actual}); the limit is {limit}."
 
 
 def _human_size(size: int) -> str:

@@ -30,7 +30,11 @@ class JobSerializer(serializers.ModelSerializer):
 class ReferenceAssetSerializer(serializers.ModelSerializer):
     brand = ScopedBrandField(Brand)
     right = ScopedBrandField(IPRight)
-    image = serializers.FileField(write_only=True, required=False)
+    image = serializers.FileField(
+        write_only=True,
+        required=False,
+        help_text="PNG, JPEG or WebP; a logo may also be an SVG, which is stored as a PNG with alpha drawn from it",
+    )
     has_image = serializers.SerializerMethodField()
     words = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)
     latest_job = serializers.SerializerMethodField()

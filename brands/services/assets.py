@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -10,15 +11,17 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
 from brands.models import Brand, IPRight, Job, ReferenceAsset
 from brands.services._files import create_or_duplicate, stored_upload
 from brands.services.jobs import job_create
+from brands.svg import render_logo_svg
 from core.services import audit_record
 from core.tasks import enqueue_on_commit
-from core.uploads import IMAGE_KINDS, inspect_upload
+from core.uploads import IMAGE_KINDS, LOGO_KINDS, PNG, SVG, inspect_upload, safe_original_name
 
 ASSET_FIELDS = (
     "label", "words", "product_line", "price_min", "price_max", "currency",
@@ -63,7 +66,8 @@ def _clean(kind: str, data: dict[str, Any], *, has_image: bool) -> dict[str, Any
     cleaned["price_max"] = _decimal(cleaned["price_max"], "price_max", errors)
 
     if kind in ReferenceAsset.IMAGE_KINDS and not has_image:
-        errors["image"] = "Upload the image (PNG, JPEG or WebP)."
+        formats = "PNG, JPEG, WebP or SVG" if kind == ReferenceAsset.Kind.LOGO else "PNG, JPEG or WebP"
+        errors["image"] = f"Upload the image ({formats})."
     if kind == ReferenceAsset.Kind.WORD_MARK:
         if not spellings:
             errors["words"] = "Give at least one spelling of the word mark."
@@ -138,26 +142,54 @@ def asset_create(
         if seller:
             raise ValidationError({"seller_external_id": f"This seller is already authorized (“{seller.label}”)."})
 
-    def create(image_name: str = "", sha256: str = "") -> ReferenceAsset:
+    def create(image_name: str = "", sha256: str = "", upload: dict[str, Any] | None = None) -> ReferenceAsset:
         with transaction.atomic():
             asset = ReferenceAsset.objects.create(
                 brand=brand, right=right, kind=kind, image=image_name, image_sha256=sha256, created_by=actor, **cleaned
             )
-            audit_record(actor=actor, action="referenceasset.created", obj=asset, brand_id=brand.pk)
+            audit_record(
+                actor=actor,
+                action="referenceasset.created",
+                obj=asset,
+                brand_id=brand.pk,
+                data={"upload": upload} if upload else None,
+            )
             asset.job = _queue_processing(asset, actor, "created")
         return asset
 
     if image is None:
         return create()
+    # A logo may also be an SVG: it is drawn here into a PNG with alpha, and only the PNG is kept.
     inspected = inspect_upload(
-        image, allowed=IMAGE_KINDS, max_bytes=settings.DOCUMENT_MAX_BYTES, max_pixels=settings.IMAGE_MAX_PIXELS
+        image,
+        allowed=LOGO_KINDS if kind == ReferenceAsset.Kind.LOGO else IMAGE_KINDS,
+        max_bytes=settings.DOCUMENT_MAX_BYTES,
+        max_pixels=settings.IMAGE_MAX_PIXELS,
     )
+    # The same content is kept once per brand; for an SVG, that is the SVG as uploaded.
     duplicate = ReferenceAsset.objects.filter(brand=brand, image_sha256=inspected.sha256).first()
     if duplicate:
         raise ValidationError({"image": f"This image is already a reference asset (“{duplicate.label}”)."})
-    with stored_upload(image, prefix=f"assets/{brand.pk}", kind=inspected.kind) as name:
+    upload = {
+        "name": safe_original_name(str(getattr(image, "name", "") or ""), inspected.kind),
+        "sha256": inspected.sha256,
+        "content_type": inspected.kind.content_type,
+        "size": inspected.size,
+    }
+    stored, stored_kind = image, inspected.kind
+    if inspected.kind is SVG:
+        rendered = render_logo_svg(image.read())
+        image.seek(0)
+        stored, stored_kind = ContentFile(rendered.png), PNG
+        upload["stored_as"] = {
+            "content_type": PNG.content_type,
+            "sha256": hashlib.sha256(rendered.png).hexdigest(),
+            "width": rendered.width,
+            "height": rendered.height,
+        }
+    with stored_upload(stored, prefix=f"assets/{brand.pk}", kind=stored_kind) as name:
         return create_or_duplicate(
-            lambda: create(name, inspected.sha256), lambda: ValidationError({"image": "Duplicate image."})
+            lambda: create(name, inspected.sha256, upload), lambda: ValidationError({"image": "Duplicate image."})
         )
 
 

@@ -24,8 +24,11 @@ from core.uploads import (
     DOCUMENT_KINDS,
     IMAGE_KINDS,
     JPEG,
+    LOGO_KINDS,
     PDF,
     PNG,
+    SVG,
+    SVG_MAX_BYTES,
     WEBP,
     UploadRejected,
     inspect_upload,
@@ -232,6 +235,58 @@ def test_svg_is_refused_because_of_scripts(content: bytes) -> None:
 )
 def test_html_is_refused(content: bytes) -> None:
     assert rejected(upload("deed.pdf", content, "application/pdf")) == "HTML files are not accepted."
+
+
+# --- SVG, where a caller allows it (logos, rendered to PNG by brands.svg) -------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        SVG_WITH_SCRIPT,
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- Generator: an editor -->\n' + SVG_WITH_SCRIPT,
+        SVG_WITH_SCRIPT.decode().encode("utf-16"),
+    ],
+    ids=["plain", "prolog-and-comment", "utf-16"],
+)
+def test_svg_is_recognised_by_content_where_it_is_allowed(content: bytes) -> None:
+    inspected = inspect_upload(upload("logo.png", content, "image/png"), allowed=LOGO_KINDS, max_bytes=MB)
+    assert inspected.kind is SVG
+    assert inspected.sha256 == hashlib.sha256(content).hexdigest()
+    assert inspected.size == len(content)
+    assert (inspected.width, inspected.height) == (None, None)  # its markup is the renderer's to check
+
+
+def test_only_the_caller_that_names_svg_gets_it() -> None:
+    for allowed in (IMAGE_KINDS, DOCUMENT_KINDS):
+        assert "SVG images are not accepted" in rejected(upload("logo.svg", SVG_WITH_SCRIPT), allowed=allowed)
+    assert SVG not in IMAGE_KINDS | DOCUMENT_KINDS
+
+
+def test_svg_has_its_own_size_limit() -> None:
+    content = SVG_WITH_SCRIPT[:-6] + b"<!--" + b"x" * SVG_MAX_BYTES + b"--></svg>"
+    message = rejected(upload("logo.svg", content), allowed=LOGO_KINDS, max_bytes=20 * MB)
+    assert message == "The SVG is too large (over 2 MB); the limit is 2 MB."
+
+
+def test_svg_size_limit_holds_without_a_declared_size() -> None:
+    content = SVG_WITH_SCRIPT[:-6] + b"<!--" + b"x" * (3 * MB) + b"--></svg>"
+    message = rejected(io.BytesIO(content), allowed=LOGO_KINDS, max_bytes=20 * MB)
+    assert message == "The SVG is too large (3 MB); the limit is 2 MB."
+
+
+def test_html_stays_refused_where_svg_is_allowed() -> None:
+    page = b"<!doctype html><body><svg><circle r='1'/></svg></body>"
+    assert rejected(upload("logo.svg", page), allowed=LOGO_KINDS) == "HTML files are not accepted."
+
+
+def test_logo_messages_name_svg_among_the_accepted_kinds() -> None:
+    assert rejected(upload("logo.gif", image_bytes("GIF")), allowed=LOGO_KINDS) == (
+        "GIF images are not accepted; upload a PNG, JPEG, WebP or SVG instead."
+    )
+    assert rejected(upload("logo.pdf", make_pdf()), allowed=LOGO_KINDS) == (
+        "This must be an image (PNG, JPEG, WebP or SVG); the file is a PDF."
+    )
 
 
 def test_gif_is_refused() -> None:
@@ -445,6 +500,8 @@ def test_stored_name_never_comes_from_the_user() -> None:
         ("..", PDF, "upload.pdf"),
         ("", PNG, "upload.png"),
         ("../ ?*", WEBP, "upload.webp"),
+        ("Aurora logo.svg", SVG, "Aurora_logo.svg"),
+        ("logo.png", SVG, "logo.svg"),
         (".pdf", PDF, "upload.pdf"),
     ],
 )
