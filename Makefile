@@ -5,7 +5,7 @@ PORT ?= 8000
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format check worker beat bench-search bench-matching bench-pipeline bench-hamming bench-logo-diagnosis bench-logo clean help
+.PHONY: run test lint format check worker beat bench-search bench-matching bench-pipeline bench-hamming bench-logo-diagnosis bench-logo train-logo clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -68,6 +68,13 @@ bench-logo-diagnosis: $(STAMP)
 bench-logo: $(STAMP)
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) bench/logo_bench.py $(BENCH_ARGS)
+
+# Train the learned logo stage (training/, its own virtualenv with PyTorch; CPU is enough, about an
+# hour on 2 cores): writes engine/models/logo_detector.onnx and logo_embedder.onnx (see LOGO_MODEL.md).
+train-logo:
+	$(PYTHON) -m venv var/venv-train
+	var/venv-train/bin/python -m pip install --quiet -r training/requirements.txt
+	var/venv-train/bin/python training/logo_train.py $(TRAIN_ARGS)
 
 # End to end: listings/s through PostgreSQL + Redis + real Celery workers, every signal on.
 bench-pipeline: $(STAMP)

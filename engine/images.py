@@ -162,6 +162,41 @@ def decode_gray_small(
     return gray, original_size
 
 
+_CV_REDUCED_COLOR = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4}
+_CV_REDUCED_COLOR[8] = cv2.IMREAD_REDUCED_COLOR_8
+
+
+def decode_rgb_small(data: bytes, side: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """RGB uint8 array of at most `side` px on its long side, and the original size: a JPEG decoded
+    by libjpeg at the smallest 1/2^k scale still >= `side` (then area-reduced), anything else (or a
+    truncated JPEG) through Pillow like `decode_gray`. Transparency is flattened onto white."""
+    size = jpeg_size(data) if b"\xff\xd9" in data[-64:] else None
+    limit = Image.MAX_IMAGE_PIXELS
+    rgb = None
+    if size is not None and not (limit and size[0] * size[1] > limit):
+        factor = 8
+        while factor > 1 and max(size) / factor < side:
+            factor //= 2
+        bgr = cv2.imdecode(np.frombuffer(data, np.uint8), _CV_REDUCED_COLOR[factor])
+        if bgr is not None and bgr.size:
+            rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+            original_size = size
+    if rgb is None:
+        image, original_size = open_image(data, side, draft_side=side)
+        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+            rgba = image.convert("RGBA")
+            flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            flat.alpha_composite(rgba)
+            image = flat
+        rgb = np.asarray(image.convert("RGB"))
+    height, width = rgb.shape[:2]
+    if max(height, width) > side:
+        factor = side / max(height, width)
+        size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return rgb, original_size
+
+
 # SOFn markers (baseline, extended, progressive, lossless; Huffman or arithmetic): not C4 (DHT),
 # C8 (reserved) or CC (DAC).
 _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})

@@ -71,11 +71,13 @@ from dataclasses import asdict, dataclass, field, replace
 import cv2
 import numpy as np
 
+from engine import logo_model
 from engine.hamming_index import HammingIndex
 from engine.images import (
     DIHEDRAL,
     decode_gray,
     decode_gray_small,
+    decode_rgb_small,
     dhash_int,
     hash_pair,
     open_image,
@@ -109,6 +111,7 @@ LOGO_FEATURES = 300  # per polarity
 LOGO_SMALL_SIDE = 100  # the logo again at this content size (its keypoints mapped back) ...
 LOGO_SMALL_FEATURES = 150  # ... per polarity; 0: none
 KINDS = ("logo", "photo")
+MARK_SIDE = 640  # long side of the colour image the mark detector and embedder crop from
 
 
 def _hex(value: int) -> str:
@@ -145,6 +148,7 @@ class ReferenceFeatures:
     hashes: dict[str, list[int]]  # per hash type: one 64-bit hash per variant
     variants: list[str]  # variant names, in the order of every hashes list
     local: bytes  # LocalFeatures.to_bytes(), b"" if none
+    marks: bytes = b""  # logos: the embedder's vectors of the mark (logo_model.encode_vectors)
 
     def to_json(self) -> dict:
         return {
@@ -154,6 +158,7 @@ class ReferenceFeatures:
             "hashes": {name: [_hex(v) for v in values] for name, values in self.hashes.items()},
             "variants": list(self.variants),
             "local": _b64(self.local),
+            "marks": _b64(self.marks),
         }
 
     @classmethod
@@ -165,6 +170,7 @@ class ReferenceFeatures:
             hashes={name: [_int(v) for v in values] for name, values in data["hashes"].items()},
             variants=list(data["variants"]),
             local=base64.b64decode(data.get("local") or ""),
+            marks=base64.b64decode(data.get("marks") or ""),
         )
 
 
@@ -176,6 +182,8 @@ class QueryFeatures:
     dhash: int
     local: bytes  # LocalFeatures.to_bytes(), b"" when computed with local=False
     box: tuple[int, int, int, int] | None = None  # the trimmed content, original pixels (x0, y0, x1, y1)
+    marks: tuple[tuple[float, float, float, float, float], ...] = ()  # detected marks: box (original px), confidence
+    mark_vectors: bytes = b""  # their embeddings, len(logo_model.CROP_SCALES) per mark, mark by mark
 
     def to_json(self) -> dict:
         return {
@@ -185,6 +193,8 @@ class QueryFeatures:
             "dhash": _hex(self.dhash),
             "local": _b64(self.local),
             "box": list(self.box) if self.box else None,
+            "marks": [list(m) for m in self.marks],
+            "mark_vectors": _b64(self.mark_vectors),
         }
 
     @classmethod
@@ -197,6 +207,8 @@ class QueryFeatures:
             dhash=_int(data["dhash"]),
             local=base64.b64decode(data.get("local") or ""),
             box=tuple(int(v) for v in box) if box else None,
+            marks=tuple(tuple(float(v) for v in m) for m in data.get("marks") or ()),
+            mark_vectors=base64.b64decode(data.get("mark_vectors") or ""),
         )
 
 
@@ -277,6 +289,7 @@ class _LogoRendering:
     factor: float  # decoded px -> rendering px
     ink: np.ndarray  # float32 [0, 1] ink, scaled to LOGO_SIDE on its long side (no padding)
     rendered: np.ndarray  # uint8, dark ink on a light ground, padded by LOGO_PAD
+    crops: tuple[np.ndarray, ...] = ()  # the embedder's views: the upload on white, its bare ink
 
     @property
     def extent(self) -> tuple[int, int, int, int]:
@@ -293,12 +306,31 @@ def _render_logo(data: bytes) -> _LogoRendering:
     if not len(rows) or not len(cols):
         raise ValueError("the logo is blank")
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    crops = _mark_crops(image, ink, (float(x0), float(y0), float(x1), float(y1)))
     crop = ink[y0:y1, x0:x1]
     factor = LOGO_SIDE / max(crop.shape)
     size = (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor)))
     interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
     crop = np.clip(cv2.resize(crop, size, interpolation=interpolation), 0, 1)
-    return _LogoRendering(image.width, original_size, (int(x0), int(y0)), factor, crop, _paint(crop))
+    return _LogoRendering(image.width, original_size, (int(x0), int(y0)), factor, crop, _paint(crop), crops)
+
+
+def _mark_crops(image, ink: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:
+    """What the embedder sees of a reference: the upload as it is (transparency on white) and its
+    ink alone (dark on light grey), each the square around the ink."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = np.asarray(image.convert("RGBA")).astype(np.float32)
+        alpha = rgba[:, :, 3:] / 255.0
+        rgb = (rgba[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    else:
+        rgb = np.asarray(image.convert("RGB"))
+    frame = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    background = tuple(float(v) for v in np.median(frame, axis=0))
+    bare = np.repeat((235.0 - 215.0 * ink)[..., None], 3, axis=2).astype(np.uint8)
+    return (
+        logo_model.square_crop(np.ascontiguousarray(rgb), box, fill=background),
+        logo_model.square_crop(bare, box, fill=(235.0, 235.0, 235.0)),
+    )
 
 
 def _paint(ink: np.ndarray) -> np.ndarray:
@@ -350,6 +382,7 @@ def _logo_reference(data: bytes) -> ReferenceFeatures:
         hashes={"phash": [ph], "dhash": [dh]},
         variants=["identity"],
         local=local.to_bytes(),
+        marks=logo_model.encode_vectors(logo_model.models().embed(np.stack(logo.crops))),
     )
 
 
@@ -362,8 +395,9 @@ def reference_features(data: bytes, *, kind: str) -> ReferenceFeatures:
     raise ValueError(f"kind must be one of {KINDS}")
 
 
-def query_features(data: bytes, *, local: bool = True) -> QueryFeatures:
-    """Features of a listing image; raises ValueError/OSError on unreadable images."""
+def query_features(data: bytes, *, local: bool = True, logos: bool = True) -> QueryFeatures:
+    """Features of a listing image; raises ValueError/OSError on unreadable images. With `local`,
+    ORB keypoints and (unless `logos` is False) the marks the learned detector finds."""
     if local:
         gray, (width, height) = decode_gray_small(data, QUERY_SIDE, QUERY_SIDE)
     else:
@@ -378,7 +412,26 @@ def query_features(data: bytes, *, local: bool = True) -> QueryFeatures:
     fy = height / gray.shape[0]
     box = (round(x0 * factor), round(y0 * fy), round(x1 * factor), round(y1 * fy))
     blob = extract(gray, nfeatures=QUERY_FEATURES, scale=factor).to_bytes() if local else b""
-    return QueryFeatures(width=width, height=height, phash=phash, dhash=dhash, local=blob, box=box)
+    marks: tuple = ()
+    vectors = b""
+    if local and logos:
+        marks, vectors = _query_marks(data)
+    return QueryFeatures(
+        width=width, height=height, phash=phash, dhash=dhash, local=blob, box=box, marks=marks, mark_vectors=vectors
+    )
+
+
+def _query_marks(data: bytes) -> tuple[tuple, bytes]:
+    """The marks the detector finds in a listing image (boxes in original px) and their embeddings."""
+    rgb, (width, _) = decode_rgb_small(data, MARK_SIDE)
+    found = logo_model.models().detect(rgb)
+    if not found:
+        return (), b""
+    factor = width / rgb.shape[1]
+    crops = np.stack([crop for mark in found for crop in logo_model.crops_of(rgb, mark.box)])
+    vectors = logo_model.models().embed(crops)
+    marks = tuple((*(round(v * factor, 1) for v in mark.box), round(mark.confidence, 4)) for mark in found)
+    return marks, logo_model.encode_vectors(vectors)
 
 
 def _covers_length(points: np.ndarray, box: tuple[float, float, float, float]) -> bool:
@@ -414,13 +467,14 @@ def _iou(a, b) -> float:
 @dataclass(frozen=True)
 class ImageMatch:
     key: object
-    signal: str  # "hash" or "local"
+    signal: str  # "hash", "local" or "logo" (the learned stage)
     score: float  # 0..1
     hash_distance: int | None
     variant: str | None
     inliers: int
     region: list[tuple[float, float]] | None  # the reference's 4 corners in the query, original px
     keypoints: list[tuple[float, float, float, float]] = field(default_factory=list)  # (ref x, y, query x, y)
+    similarity: float | None = None  # "logo": the embeddings' cosine similarity
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -484,6 +538,8 @@ class Matcher:
         logo_shortlist: int = 3,
         logo_shortlist_min_votes: int = 2,
         logo_min_inlier_ratio: float = 0.25,
+        mark_threshold: float = 0.76,
+        mark_margin: float = 0.12,
     ) -> None:
         self.hash_radius = hash_radius
         self.dhash_radius = dhash_radius
@@ -505,6 +561,12 @@ class Matcher:
         self.logo_shortlist = logo_shortlist
         self.logo_shortlist_min_votes = logo_shortlist_min_votes
         self.logo_min_inlier_ratio = logo_min_inlier_ratio
+        self.mark_threshold = mark_threshold
+        self.mark_margin = mark_margin
+        self._mark_rows: dict[int, np.ndarray] = {}  # slot -> its mark vectors
+        self._mark_matrix: np.ndarray | None = None  # all vectors stacked (rebuilt when stale)
+        self._mark_owner = np.empty(0, np.int64)  # slot of each column of the per-logo similarities
+        self._mark_starts = np.empty(0, np.int64)
         self._logo_slots = np.zeros(0, bool)
         self._dead_slots: set[int] = set()
         self._hashes = HammingIndex(radius=hash_radius)
@@ -547,12 +609,17 @@ class Matcher:
             self._logo_slots[slot] = True
         if local is not None and len(local):
             self._pending.append(ref)
+        if features.marks:
+            self._mark_rows[slot] = logo_model.decode_vectors(features.marks)
+            self._mark_matrix = None
 
     def remove(self, key: object) -> bool:
         ref = self._refs.pop(key, None)
         if ref is None:
             return False
         del self._by_slot[ref.slot]
+        if self._mark_rows.pop(ref.slot, None) is not None:
+            self._mark_matrix = None
         for entry in ref.hash_entries:
             self._hashes.remove(entry)
         if ref.local is not None:
@@ -832,10 +899,58 @@ class Matcher:
             kept[match.key] = match
         return kept
 
+    def _mark_matches(self, query: QueryFeatures) -> dict[object, ImageMatch]:
+        """Logos by the learned stage: each detected mark's embedding against every logo's vectors
+        (cosine); a mark names the logo it is closest to when that similarity reaches
+        `mark_threshold` and beats every other logo by `mark_margin` (look-alike marks share
+        shapes: an ambiguous mark names none)."""
+        if not query.marks or not self._mark_rows:
+            return {}
+        if self._mark_matrix is None:
+            slots = sorted(self._mark_rows)
+            self._mark_matrix = np.concatenate([self._mark_rows[s] for s in slots])
+            counts = np.array([len(self._mark_rows[s]) for s in slots], np.int64)
+            self._mark_owner = np.array(slots, np.int64)
+            self._mark_starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        vectors = logo_model.decode_vectors(query.mark_vectors)
+        # Each logo's best vector per crop, then each mark's best crop: (marks, logos).
+        similarity = np.maximum.reduceat(vectors @ self._mark_matrix.T, self._mark_starts, axis=1)
+        similarity = similarity.reshape(len(query.marks), -1, similarity.shape[1]).max(axis=1)
+        best: dict[object, ImageMatch] = {}
+        for i, mark in enumerate(query.marks):
+            row = similarity[i]
+            first = int(np.argmax(row))
+            value = float(row[first])
+            runner_up = float(np.max(np.delete(row, first))) if len(row) > 1 else -1.0
+            if value < self.mark_threshold or value - runner_up < self.mark_margin:
+                continue
+            ref = self._by_slot.get(int(self._mark_owner[first]))
+            if ref is None:
+                continue
+            score = round(0.5 + 0.5 * (value - self.mark_threshold) / max(1e-6, 1.0 - self.mark_threshold), 4)
+            if ref.key in best and best[ref.key].score >= score:
+                continue
+            x0, y0, x1, y1 = mark[:4]
+            best[ref.key] = ImageMatch(
+                key=ref.key,
+                signal="logo",
+                score=score,
+                hash_distance=None,
+                variant=None,
+                inliers=0,
+                region=[(x0, y0), (x1, y0), (x1, y1), (x0, y1)],
+                keypoints=[],
+                similarity=round(value, 4),
+            )
+        return best
+
     def match(self, query: QueryFeatures) -> list[ImageMatch]:
         """At most one match (the best) per reference, best first; [] when nothing passes."""
         _seed_rng()
         found = self._hash_matches(query)
         if query.local:
             found.update(self._local_matches(query, skip=set(found)))
+        for key, mark in self._mark_matches(query).items():
+            if key not in found:  # a geometric match already says where, keypoint by keypoint
+                found[key] = mark
         return sorted(found.values(), key=lambda m: (-m.score, str(m.key)))

@@ -198,6 +198,11 @@ MATCH_HASH_RADIUS = env_int("MATCH_HASH_RADIUS", 10)
 # collages) and a logo match. At 10 / 8 the benchmark saw no false match (precision 1.00).
 MATCH_MIN_INLIERS = env_int("MATCH_MIN_INLIERS", 10)
 MATCH_LOGO_MIN_INLIERS = env_int("MATCH_LOGO_MIN_INLIERS", 8)
+# The learned logo stage (engine/logo_model.py): a detected mark names a logo when their embeddings'
+# cosine similarity reaches MATCH_LOGO_SIMILARITY and beats every other logo by MATCH_LOGO_MARGIN
+# (chosen on bench/logo_bench.py's tune split; figures in bench/README.md).
+MATCH_LOGO_SIMILARITY = env_float("MATCH_LOGO_SIMILARITY", 0.76)
+MATCH_LOGO_MARGIN = env_float("MATCH_LOGO_MARGIN", 0.12)
 # An image match below this score is not reported. Text alone needs MATCH_TEXT_MIN_SCORE: a word
 # mark by itself scores 0.5 (resellers name brands too), so it takes a counterfeit term or a
 # price far below the brand's range as well.

@@ -19,7 +19,8 @@ class DetectionFilter(django_filters.FilterSet):
     brand = django_filters.NumberFilter(field_name="brand_id", help_text="Brand id")
     state = django_filters.ChoiceFilter(choices=Detection.State.choices)
     signal = django_filters.CharFilter(
-        method="filter_signal", help_text='A signal that fired, e.g. "image:hash", "image:local" or "text"'
+        method="filter_signal",
+        help_text='A signal that fired, e.g. "image:hash", "image:local", "image:logo" or "text"',
     )
     min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte", help_text="0 to 1")
     listing = django_filters.NumberFilter(field_name="listing_id", help_text="Listing id")

@@ -189,6 +189,7 @@ def listing_findings(catalogue: references.Catalogue, listing: Listing, summary:
                             "min_inliers": settings.MATCH_LOGO_MIN_INLIERS
                             if info.kind == ReferenceAsset.Kind.LOGO
                             else settings.MATCH_MIN_INLIERS,
+                            "logo_similarity": settings.MATCH_LOGO_SIMILARITY,
                         },
                     },
                     match=match,
@@ -232,6 +233,11 @@ def _evidence_caption(finding: Finding) -> list[str]:
         lines.append(
             f"Perceptual hash distance {match.get('hash_distance')} of 64 bits "
             f"(threshold {thresholds['hash_radius']}), reference variant: {match.get('variant') or 'as is'}"
+        )
+    elif match.get("signal") == "logo":
+        lines.append(
+            f"Logo model: the boxed mark's similarity to the logo is {match.get('similarity'):.2f} "
+            f"(threshold {thresholds.get('logo_similarity', 0):.2f}, and clearly closer than to any other logo)"
         )
     elif match:
         lines.append(

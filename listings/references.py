@@ -63,6 +63,8 @@ def new_matcher() -> Matcher:
         hash_radius=settings.MATCH_HASH_RADIUS,
         min_inliers=settings.MATCH_MIN_INLIERS,
         logo_min_inliers=settings.MATCH_LOGO_MIN_INLIERS,
+        mark_threshold=settings.MATCH_LOGO_SIMILARITY,
+        mark_margin=settings.MATCH_LOGO_MARGIN,
     )
 
 

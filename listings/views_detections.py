@@ -80,7 +80,7 @@ def detection_list(request: HttpRequest) -> HttpResponse:
         "all_states_query": without_state.urlencode(),
         "brands": Brand.objects.for_user(request.user).order_by("name"),
         "states": Detection.State.choices,
-        "signals": ["image:hash", "image:local", "text"],
+        "signals": ["image:hash", "image:local", "image:logo", "text"],
         "selected": {k: request.GET.get(k, "") for k in ("brand", "state", "signal", "min_score")},
         "querystring": params.urlencode(),
     }

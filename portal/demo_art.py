@@ -73,8 +73,16 @@ def certificate_pdf(*, office: str, number: str, mark: str, holder: str, classes
     return buffer.getvalue()
 
 
-def product_photo(kind: str, *, seed: int, logo: bytes | None = None, logo_scale: float = 0.25) -> bytes:
-    """A simple product shot (a bag or a jacket) on a plain background, optionally with a logo on it."""
+def product_photo(
+    kind: str,
+    *,
+    seed: int,
+    logo: bytes | None = None,
+    logo_scale: float = 0.25,
+    printed: tuple[int, int, int] | None = None,
+) -> bytes:
+    """A simple product shot (a bag or a jacket) on a plain background, optionally with a logo on it:
+    pasted as it is, or (`printed`) only its ink, in that colour, printed onto the product."""
     import random
 
     rng = random.Random(seed)
@@ -92,7 +100,12 @@ def product_photo(kind: str, *, seed: int, logo: bytes | None = None, logo_scale
         draw.polygon([(140, 200), (60, 430), (110, 450), (190, 260)], fill=colour)
         draw.polygon([(500, 200), (580, 430), (530, 450), (450, 260)], fill=colour)
         draw.line([(320, 130), (320, 540)], fill=tuple(max(0, c - 40) for c in colour), width=5)
-    if logo is not None:
+    if logo is not None and printed is not None:
+        side = int(size * logo_scale)
+        grey = Image.open(io.BytesIO(logo)).convert("L").resize((side, side))
+        ink = grey.point(lambda v: 255 if v < 200 else 0).rotate(-10, expand=False)
+        image.paste(Image.new("RGB", (side, side), printed), (320 - side // 2, 380 - side // 2), ink)
+    elif logo is not None:
         mark = Image.open(io.BytesIO(logo)).convert("RGB")
         side = int(size * logo_scale)
         mark = mark.resize((side, side))

@@ -41,6 +41,7 @@ LISTINGS: list[tuple[str, str, str, str, str, str, str, str]] = [
     ("G-504", "S-5000", "Mountain peak keychain", "Metal keychain.", "6", "accessories", "jacket", ""),
     ("X-403", "S-4410", "Summit shell jacket, waterproof", "Same as the catalogue photo.", "69", "clothing", "stolen", ""),
     ("R-600", "S-6020", "Pre-owned AURORA Luna bag", "Not a replica: receipt included. Minor wear.", "120", "bags", "bag", ""),
+    ("X-205", "S-3300", "Shoulder bag with embossed sun", "Soft leather look, new season.", "35", "bags", "bag", "sun:printed"),
 ]  # fmt: skip
 
 
@@ -67,6 +68,9 @@ def seed_listings() -> int:
     for seed, (external_id, _, _, _, _, _, picture, logo) in enumerate(LISTINGS):
         if picture == "stolen":  # Nordpeak's catalogue shot, mirrored and cropped by a reseller
             photo = demo_art.stolen_catalogue_photo()
+        elif logo.endswith(":printed"):  # the mark alone, recoloured and printed: the learned logo stage
+            mark = logos[logo.split(":")[0]]
+            photo = demo_art.product_photo(picture, seed=seed, logo=mark, logo_scale=0.08, printed=(245, 240, 230))
         else:
             photo = demo_art.product_photo(
                 picture, seed=seed, logo=logos.get(logo), logo_scale=0.18 + (seed % 4) * 0.04

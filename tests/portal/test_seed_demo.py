@@ -96,11 +96,14 @@ def test_demo_listings_are_matched_with_detections_in_several_states() -> None:
     _seed()
     flagged = set(Detection.objects.values_list("listing__external_id", flat=True))
     # Counterfeits with a pasted logo, an evasive name or a stolen catalogue photo are flagged ...
-    assert {"X-200", "X-201", "X-204", "X-401", "X-403"} <= flagged
+    assert {"X-200", "X-201", "X-204", "X-205", "X-401", "X-403"} <= flagged
     # ... the brands' own stores and the innocent listings are not.
     assert not flagged & {"A-100", "A-101", "N-300", "G-500", "G-501", "G-502", "G-503", "G-504"}
     assert set(Detection.objects.values_list("state", flat=True)) == {"new", "dismissed", "reported"}
     assert any(d.signals[0] == "image:local" and d.evidence_image for d in Detection.objects.all())
+    # The sun printed small and recoloured on X-205 is found by the learned logo stage, its box drawn.
+    printed = [d for d in Detection.objects.filter(listing__external_id="X-205") if "image:logo" in d.signals]
+    assert printed and all(d.evidence_image for d in printed)
     assert not Listing.objects.filter(needs_matching=True).exists()
 
 

@@ -1,6 +1,6 @@
 """Bring stored data up to the current matching engine: reference features and listing-image hashes.
 
-    manage.py reprocess_matching                 # references the workers cannot use yet (no engine features)
+    manage.py reprocess_matching                 # references without engine features, logos without model vectors
     manage.py reprocess_matching --all           # every image reference, e.g. after an engine upgrade
     manage.py reprocess_matching --images        # also re-hash every stored listing image and match it again
 
@@ -23,6 +23,14 @@ from listings.matching import listings_queue_matching
 from listings.models import ListingImage
 
 
+def _outdated(asset: ReferenceAsset) -> bool:
+    """No engine features, or a logo without the learned stage's vectors (computed before it existed)."""
+    engine = (asset.features or {}).get("engine")
+    if not engine:
+        return True
+    return asset.kind == ReferenceAsset.Kind.LOGO and not engine.get("marks")
+
+
 class Command(BaseCommand):
     help = "Recompute reference features and listing-image hashes with the current matching engine."
 
@@ -33,7 +41,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         assets = ReferenceAsset.objects.filter(kind__in=ReferenceAsset.IMAGE_KINDS).exclude(image="")
         if not options["all"]:
-            assets = [a for a in assets if "engine" not in (a.features or {})]
+            assets = [a for a in assets if _outdated(a)]
         queued = 0
         for asset in tqdm(list(assets), desc="references", unit="asset", disable=not assets):
             asset_reprocess(actor=None, asset=asset)

@@ -1,0 +1,128 @@
+"""Choose the learned logo stage's thresholds (MATCH_LOGO_SIMILARITY, MATCH_LOGO_MARGIN and the
+detector confidence, engine.logo_model.MIN_DETECTION) on the logo
+benchmark's TUNE split only; bench/logo_bench.py then reports them on the unseen split.
+
+    .venv/bin/python bench/logo_threshold.py            (~2 min on 2 cores)
+
+Every query photo is featured once; the geometric (ORB) matches are computed once with the learned
+stage off; then every (similarity, margin) pair of the grid is applied to the stored embeddings,
+and the union of both signals is scored as logo_bench.py scores it. The pair printed last is the
+one with the highest recall whose precision is >= TARGET_PRECISION with no detection on a
+logo-free photo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import sys
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import logo_bench  # noqa: E402
+import logo_data  # noqa: E402
+
+TARGET_PRECISION = 0.95
+SIMILARITIES = [round(0.60 + 0.02 * i, 2) for i in range(18)]
+MARGINS = [0.0, 0.02, 0.04, 0.06, 0.08, 0.10, 0.12]
+CONFIDENCES = [0.1, 0.2, 0.3, 0.4, 0.5]
+
+_STATE: dict = {}
+
+
+def _init(refs: list[tuple[str, dict]]) -> None:
+    import cv2
+
+    from engine import logo_model
+
+    logo_model.MIN_DETECTION = min(CONFIDENCES)  # every proposal the grid may keep
+    cv2.setNumThreads(1)
+    from engine.matcher import Matcher, ReferenceFeatures
+
+    matcher = Matcher(mark_threshold=2.0)  # geometric signals only
+    for key, features in refs:
+        matcher.add(key, ReferenceFeatures.from_json(features))
+    _STATE["matcher"] = matcher
+
+
+def _reference(item: tuple[str, str]) -> tuple[str, dict]:
+    from engine.matcher import reference_features
+
+    key, path = item
+    return key, reference_features(Path(path).read_bytes(), kind="logo").to_json()
+
+
+def _query(item: tuple[str, str]) -> tuple[str, list[str], list, bytes]:
+    from engine.matcher import query_features
+
+    qid, path = item
+    features = query_features(Path(path).read_bytes())
+    geometric = [m.key for m in _STATE["matcher"].match(features)]
+    return qid, geometric, list(features.marks), features.mark_vectors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    from engine import logo_model
+    from engine.logo_model import decode_vectors
+
+    manifest = logo_data.load_or_build()
+    catalogue, _others, _photos, queries = logo_bench.select(manifest, "tune", False, 11)
+    by_id = {m["id"]: m for m in catalogue}
+    ctx = get_context("spawn")
+    with ctx.Pool(args.jobs) as pool:
+        refs = pool.map(_reference, [(m["id"], str(logo_data.OUT / m["file"])) for m in catalogue])
+    keys = [key for key, _ in refs]
+    ref_vectors = [decode_vectors(base64.b64decode(f["marks"])) for _, f in refs]
+    with ctx.Pool(args.jobs, initializer=_init, initargs=(refs,)) as pool:
+        rows = pool.map(_query, [(q["id"], str(logo_data.OUT / q["file"])) for q in queries], chunksize=4)
+    found = {qid: (geometric, decode_vectors(vectors)) for qid, geometric, _marks, vectors in rows}
+    confidence = {qid: [m[4] for m in marks] for qid, _geometric, marks, _vectors in rows}
+    # Per query mark: its best logo, that similarity and the runner-up's.
+    decisions: dict[str, list[tuple[str, float, float]]] = {}
+    crops = len(logo_model.CROP_SCALES)
+    for qid, (_geometric, vectors) in found.items():
+        out = []
+        for first in range(0, len(vectors), crops):
+            group = vectors[first : first + crops]
+            per_logo = np.array([float(np.max(rv @ group.T)) for rv in ref_vectors])
+            order = np.argsort(-per_logo)
+            out.append(
+                (keys[order[0]], float(per_logo[order[0]]), float(per_logo[order[1]]), confidence[qid][first // crops])
+            )
+        decisions[qid] = out
+    best = None
+    print(
+        f"{'conf':>5} {'similarity':>10} {'margin':>6} {'recall':>7} {'precision':>9} {'logo-free FP':>12} {'other FP':>8}"
+    )
+    for similarity, margin, conf in ((s, m, c) for c in CONFIDENCES for s in SIMILARITIES for m in MARGINS):
+        if True:
+            matches = {}
+            for qid, (geometric, _vectors) in found.items():
+                named = {key: 1.0 for key in geometric if key in by_id}
+                for key, value, runner, detected in decisions[qid]:
+                    if value >= similarity and value - runner >= margin and detected >= conf:
+                        named.setdefault(key, 1.0)
+                matches[qid] = [{"key": key, "score": score, "region": None} for key, score in named.items()]
+            m = logo_bench.metrics(queries, by_id, matches)
+            fp = m["false_detections_by_query_kind"]
+            print(
+                f"{conf:>5.2f} {similarity:>10.2f} {margin:>6.2f} {m['recall']:>7.3f} {m['precision']:>9.3f} "
+                f"{fp['logo_free']:>12} {fp['other_brand'] + fp['lookalike_word']:>8}"
+            )
+            ok = m["precision"] >= TARGET_PRECISION and fp["logo_free"] == 0
+            if ok and (best is None or m["recall"] > best[2]):
+                best = (similarity, margin, conf, m["recall"], m["precision"])
+    print(f"chosen on the tune split: similarity, margin, detector confidence, recall, precision = {best}")
+
+
+if __name__ == "__main__":
+    main()

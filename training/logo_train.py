@@ -1,0 +1,344 @@
+"""Train the logo models (detector + embedder) on synthetic composites and export them to ONNX.
+
+    python3 -m venv var/venv-train && var/venv-train/bin/pip install -r training/requirements.txt
+    var/venv-train/bin/python training/logo_train.py            (or: make train-logo)
+
+Writes engine/models/logo_detector.onnx and engine/models/logo_embedder.onnx and prints what the
+model card (engine/models/LOGO_MODEL.md) records: data, seed, steps, time, sha256. CPU is enough
+(two cores: about half an hour); a GPU is used when torch sees one.
+
+* detector: class-agnostic, "where is a mark" - a small CenterNet (heat map of mark centres and
+  their sizes at stride 4) on the photo letterboxed to 320 px;
+* embedder: a 64 px square crop around a mark -> 128-d unit vector; trained contrastively so that
+  a mark as uploaded (on white, on a box, bare shape) lands next to the same mark photographed
+  (recoloured, rotated, warped, printed, occluded, blurred, JPEG) and away from other marks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import sys
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "training"))
+
+import logo_synth  # noqa: E402
+
+MODELS = ROOT / "engine" / "models"
+CACHE = ROOT / "var" / "train-logo"
+
+_G: dict = {}
+
+
+def _render(mark: dict) -> np.ndarray | None:
+    try:
+        glyph = logo_synth.render_glyph(mark, 256)
+    except Exception:  # an icon CairoSVG cannot draw: left out
+        return None
+    return glyph if (glyph[..., 3] > 76).sum() > 200 else None
+
+
+def _init_workers(glyphs, photos) -> None:
+    _G["glyphs"], _G["photos"] = glyphs, photos
+
+
+def _detector_samples(args: tuple[int, int]) -> list:
+    seed, count = args
+    rng = random.Random(seed)
+    return [logo_synth.detector_sample(_G["glyphs"], _G["photos"], rng) for _ in range(count)]
+
+
+def _views(args: tuple[int, int, int, int]) -> np.ndarray:
+    seed, index, refs, scenes = args
+    rng = random.Random(seed * 1_000_003 + index)
+    glyph = _G["glyphs"][index]
+    out = [logo_synth.reference_view(glyph, rng) for _ in range(refs)]
+    out += [logo_synth.scene_view(glyph, _G["photos"], rng) for _ in range(scenes)]
+    return np.stack(out)
+
+
+def _backgrounds(args: tuple[int, int]) -> np.ndarray:
+    seed, count = args
+    rng = random.Random(seed)
+    return np.stack([logo_synth.background_view(_G["photos"], rng) for _ in range(count)])
+
+
+def prepare(seed: int, detector_samples: int, ref_views: int, scene_views: int, jobs: int) -> dict:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"data-v2-{seed}-{detector_samples}-{ref_views}-{scene_views}.npz"
+    if path.exists():
+        data = np.load(path, allow_pickle=True)
+        return {k: data[k] for k in data.files}
+    started = time.time()
+    marks = logo_synth.training_marks(seed)
+    with Pool(jobs) as pool:
+        glyphs = [g for g in pool.map(_render, marks, chunksize=16) if g is not None]
+    photos = logo_synth.backgrounds()
+    print(f"{len(glyphs)} training marks ({len(marks)} tried), {len(photos)} photos", flush=True)
+    with Pool(jobs, initializer=_init_workers, initargs=(glyphs, photos)) as pool:
+        chunks = pool.map(_detector_samples, [(seed * 7919 + i, 50) for i in range(detector_samples // 50)])
+        samples = [s for chunk in chunks for s in chunk]
+        views = pool.map(_views, [(seed, i, ref_views, scene_views) for i in range(len(glyphs))], chunksize=8)
+        negatives = pool.map(_backgrounds, [(seed * 31 + i, 100) for i in range(60)])
+    images = np.stack([s[0] for s in samples])
+    boxes = np.array([np.array(s[1], np.float32).reshape(-1, 4) for s in samples], dtype=object)
+    data = {
+        "images": images,
+        "boxes": boxes,
+        "views": np.stack(views),
+        "negatives": np.concatenate(negatives),
+        "marks": np.array(len(glyphs)),
+    }
+    np.savez(path, **data)
+    print(f"data prepared in {time.time() - started:.0f} s", flush=True)
+    return data
+
+
+# --------------------------------------------------------------------------- models
+
+
+def build_models():
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    def cbr(i: int, o: int, s: int = 1) -> nn.Sequential:
+        return nn.Sequential(nn.Conv2d(i, o, 3, s, 1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+
+    class Detector(nn.Module):
+        """uint8-range RGB (N, 3, 320, 320) -> heat (N, 1, 80, 80) in [0, 1], log size (N, 2, 80, 80)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.s2 = cbr(3, 16, 2)
+            self.s4 = nn.Sequential(cbr(16, 32, 2), cbr(32, 32))
+            self.s8 = nn.Sequential(cbr(32, 48, 2), cbr(48, 48))
+            self.s16 = nn.Sequential(cbr(48, 64, 2), cbr(64, 64), cbr(64, 64))
+            self.lat4, self.lat8, self.lat16 = nn.Conv2d(32, 32, 1), nn.Conv2d(48, 32, 1), nn.Conv2d(64, 32, 1)
+            self.head = nn.Sequential(cbr(32, 32), nn.Conv2d(32, 3, 1))
+            nn.init.constant_(self.head[1].bias, 0.0)
+            with torch.no_grad():
+                self.head[1].bias[0] = -2.19  # heat starts near 0.1
+
+        def forward(self, x):
+            x = x / 127.5 - 1.0
+            b = self.s4(self.s2(x))
+            c = self.s8(b)
+            d = self.s16(c)
+            p = F.interpolate(self.lat16(d), scale_factor=2.0, mode="nearest") + self.lat8(c)
+            p = F.interpolate(p, scale_factor=2.0, mode="nearest") + self.lat4(b)
+            out = self.head(p)
+            return torch.sigmoid(out[:, :1]), out[:, 1:]
+
+    class Embedder(nn.Module):
+        """uint8-range RGB (N, 3, 64, 64) -> (N, 128) unit vectors."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = nn.Sequential(
+                cbr(3, 16, 2),
+                cbr(16, 32),
+                cbr(32, 48, 2),
+                cbr(48, 64),
+                cbr(64, 96, 2),
+                cbr(96, 96),
+                cbr(96, 128, 2),
+            )
+            self.fc = nn.Linear(128 * 16, 128)
+
+        def forward(self, x):
+            mean = x.mean(dim=(1, 2, 3), keepdim=True)
+            std = x.std(dim=(1, 2, 3), keepdim=True) + 8.0
+            z = self.fc(torch.flatten(self.body((x - mean) / std), 1))
+            return z / torch.sqrt((z * z).sum(dim=1, keepdim=True) + 1e-12)
+
+    return Detector, Embedder
+
+
+# --------------------------------------------------------------------------- training
+
+
+def heat_targets(boxes_list, side: int, stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    g = side // stride
+    heat = np.zeros((len(boxes_list), 1, g, g), np.float32)
+    size = np.zeros((len(boxes_list), 2, g, g), np.float32)
+    mask = np.zeros((len(boxes_list), 1, g, g), np.float32)
+    yy, xx = np.mgrid[0:g, 0:g].astype(np.float32)
+    for n, boxes in enumerate(boxes_list):
+        for x0, y0, x1, y1 in boxes:
+            cx, cy = (x0 + x1) / 2 / stride, (y0 + y1) / 2 / stride
+            w, h = (x1 - x0) / stride, (y1 - y0) / stride
+            sigma = max(0.7, min(w, h) / 6)
+            heat[n, 0] = np.maximum(heat[n, 0], np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * sigma * sigma)))
+            ix, iy = min(g - 1, int(cx)), min(g - 1, int(cy))
+            heat[n, 0, iy, ix] = 1.0
+            size[n, :, iy, ix] = (math.log(max(w, 0.5)), math.log(max(h, 0.5)))
+            mask[n, 0, iy, ix] = 1.0
+    return heat, size, mask
+
+
+def augment_scene(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Colour augmentation on uint8 RGB batches: channel order and polarity (a mark recoloured any
+    way must look the same to the models)."""
+    out = batch.copy()
+    for i in range(len(out)):
+        out[i] = out[i][..., rng.permutation(3)]
+        if rng.random() < 0.15:
+            out[i] = 255 - out[i]
+    return out
+
+
+def train_detector(data: dict, steps: int, batch: int, seed: int):
+    import torch
+    from torch.nn import functional as F
+
+    Detector, _ = build_models()
+    torch.manual_seed(seed)
+    model = Detector()
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
+    images, boxes = data["images"], data["boxes"]
+    rng = np.random.default_rng(seed)
+    started = time.time()
+    for step in range(steps):
+        idx = rng.integers(0, len(images), batch)
+        x = augment_scene(images[idx], rng)
+        heat_t, size_t, mask_t = heat_targets([boxes[i] for i in idx], logo_synth.DETECT_SIDE, logo_synth.STRIDE)
+        x = torch.from_numpy(x).permute(0, 3, 1, 2).float()
+        heat_t, size_t, mask_t = (torch.from_numpy(a) for a in (heat_t, size_t, mask_t))
+        heat, size = model(x)
+        heat = heat.clamp(1e-4, 1 - 1e-4)
+        pos = heat_t.eq(1).float()
+        pos_loss = torch.log(heat) * (1 - heat) ** 2 * pos
+        neg_loss = torch.log(1 - heat) * heat**2 * (1 - heat_t) ** 4 * (1 - pos)
+        n = pos.sum().clamp(min=1)
+        focal = -(pos_loss.sum() + neg_loss.sum()) / n
+        size_loss = (F.l1_loss(size, size_t, reduction="none") * mask_t).sum() / n
+        loss = focal + 0.2 * size_loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 100 == 0 or step == steps - 1:
+            print(
+                f"detector {step}/{steps} loss {loss.item():.3f} (focal {focal.item():.3f}, "
+                f"size {size_loss.item():.3f}) {time.time() - started:.0f} s",
+                flush=True,
+            )
+    return model.eval()
+
+
+def train_embedder(data: dict, steps: int, batch: int, seed: int, ref_views: int):
+    import torch
+    from torch.nn import functional as F
+
+    _, Embedder = build_models()
+    torch.manual_seed(seed + 1)
+    model = Embedder()
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
+    views = data["views"]  # (marks, ref_views + scene_views, 64, 64, 3)
+    negatives = data["negatives"]
+    background = batch // 3
+    marks, per = views.shape[:2]
+    rng = np.random.default_rng(seed + 1)
+    started = time.time()
+    for step in range(steps):
+        idx = rng.choice(marks, size=min(batch, marks), replace=False)
+        from_ref = rng.random(len(idx)) < 0.7
+        anchor_i = np.where(from_ref, rng.integers(0, ref_views, len(idx)), rng.integers(ref_views, per, len(idx)))
+        positive_i = rng.integers(ref_views, per, len(idx))
+        clash = positive_i == anchor_i
+        positive_i[clash] = ref_views + (positive_i[clash] - ref_views + 1) % (per - ref_views)
+        a = augment_scene(views[idx, anchor_i], rng)
+        p = augment_scene(views[idx, positive_i], rng)
+        # Crops of photos without marks (what the detector also proposes) are negatives for all.
+        n = augment_scene(negatives[rng.integers(0, len(negatives), background)], rng)
+        za = model(torch.from_numpy(a).permute(0, 3, 1, 2).float())
+        zp = model(torch.from_numpy(np.concatenate([p, n])).permute(0, 3, 1, 2).float())
+        logits = za @ zp.T / 0.07
+        target = torch.arange(len(idx))
+        loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits[:, : len(idx)].T, target)) / 2
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 100 == 0 or step == steps - 1:
+            acc = (logits.argmax(dim=1) == target).float().mean().item()
+            spent = time.time() - started
+            print(f"embedder {step}/{steps} loss {loss.item():.3f} batch top-1 {acc:.3f} {spent:.0f} s", flush=True)
+    return model.eval()
+
+
+def export(model, shape: tuple[int, ...], path: Path, outputs: list[str]) -> str:
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        model,
+        torch.zeros(shape),
+        str(path),
+        input_names=["image"],
+        output_names=outputs,
+        dynamic_axes={"image": {0: "batch"}, **{o: {0: "batch"} for o in outputs}},
+        opset_version=17,
+        dynamo=False,
+    )
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--detector-samples", type=int, default=6000)
+    parser.add_argument("--ref-views", type=int, default=3)
+    parser.add_argument("--scene-views", type=int, default=14)
+    parser.add_argument("--detector-steps", type=int, default=2000)
+    parser.add_argument("--embedder-steps", type=int, default=2500)
+    parser.add_argument("--detector-batch", type=int, default=16)
+    parser.add_argument("--embedder-batch", type=int, default=192)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only", choices=["detector", "embedder"])
+    parser.add_argument("--models-dir", type=Path, default=MODELS, help="where the ONNX files go")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.jobs)
+    random.seed(args.seed)
+    started = time.time()
+    data = prepare(args.seed, args.detector_samples, args.ref_views, args.scene_views, args.jobs)
+    card = {
+        "seed": args.seed,
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "marks": int(data["marks"]),
+        "torch": torch.__version__,
+    }
+    if args.only != "embedder":
+        t = time.time()
+        detector = train_detector(data, args.detector_steps, args.detector_batch, args.seed)
+        path = args.models_dir / "logo_detector.onnx"
+        card["detector_sha256"] = export(detector, (1, 3, 320, 320), path, ["heat", "size"])
+        card["detector_minutes"] = round((time.time() - t) / 60, 1)
+    if args.only != "detector":
+        t = time.time()
+        embedder = train_embedder(data, args.embedder_steps, args.embedder_batch, args.seed, args.ref_views)
+        path = args.models_dir / "logo_embedder.onnx"
+        card["embedder_sha256"] = export(embedder, (1, 3, 64, 64), path, ["embedding"])
+        card["embedder_minutes"] = round((time.time() - t) / 60, 1)
+    card["total_minutes"] = round((time.time() - started) / 60, 1)
+    print(json.dumps(card, indent=1))
+    (CACHE / f"card-{args.only or 'both'}.json").write_text(json.dumps(card, indent=1))
+
+
+if __name__ == "__main__":
+    main()
