@@ -103,7 +103,8 @@ def test_demo_listings_are_matched_with_detections_in_several_states() -> None:
     assert any(d.signals[0] == "image:local" and d.evidence_image for d in Detection.objects.all())
     # The sun printed small and recoloured on X-205 is found by the learned logo stage, its box drawn.
     printed = [d for d in Detection.objects.filter(listing__external_id="X-205") if "image:logo" in d.signals]
-    assert printed and all(d.evidence_image for d in printed)
+    assert printed
+    assert all(d.evidence_image for d in printed)
     assert not Listing.objects.filter(needs_matching=True).exists()
 
 
