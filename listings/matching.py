@@ -138,7 +138,7 @@ def _image_matches(catalogue: references.Catalogue, image: ListingImage) -> list
     """Decode (reduced), hash and match one stored image; unreadable files raise OSError/ValueError."""
     with image.file.open("rb") as handle:
         data = handle.read()
-    return catalogue.matcher.match(query_features(data))
+    return catalogue.matcher.match(query_features(data, logos=settings.MATCH_LOGO_MODEL))
 
 
 def listing_findings(catalogue: references.Catalogue, listing: Listing, summary: MatchSummary) -> list[Finding]:

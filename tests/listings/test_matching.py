@@ -326,3 +326,56 @@ def test_managers_are_emailed_about_new_detections_but_not_once_per_back_scan_ch
     assert len(mails) == 1
     assert mails[0].to == [cast.manager_a.email]
     assert "/listings/detections/?brand=" in mails[0].body
+
+
+def _printed_logo_photo() -> bytes:
+    """The sun printed small (8 % of the photo) in off-white onto a bag: too few corners for the
+    geometric check, found by the learned logo stage."""
+    return demo_art.product_photo("bag", seed=19, logo=demo_art.sun_logo(), logo_scale=0.08, printed=(245, 240, 230))
+
+
+def test_a_small_printed_logo_is_found_by_the_learned_stage_with_its_similarity(cast: Cast, right_a) -> None:
+    asset = _logo_asset(cast, right_a)
+    listing = _listing("L1", title="Shoulder bag", photo=_printed_logo_photo())
+
+    detection = Detection.objects.get(listing=listing, asset=asset)
+    assert detection.signals == ["image:logo"]
+    match = detection.evidence["image_match"]
+    assert match["signal"] == "logo"
+    assert match["similarity"] >= detection.evidence["thresholds"]["logo_similarity"]
+    x0, y0 = min(x for x, _ in match["region"]), min(y for _, y in match["region"])
+    x1, y1 = max(x for x, _ in match["region"]), max(y for _, y in match["region"])
+    assert x0 < 320 < x1  # the box is on the printed mark, at the photo's (320, 380)
+    assert y0 < 380 < y1
+    assert detection.evidence_image
+
+
+def test_the_learned_stage_can_be_switched_off(cast: Cast, right_a, settings) -> None:
+    settings.MATCH_LOGO_MODEL = False
+    _logo_asset(cast, right_a)
+    listing = _listing("L1", title="Shoulder bag", photo=_printed_logo_photo())
+    assert not Detection.objects.filter(listing=listing).exists()
+
+
+def test_reprocessing_gives_logos_from_before_the_learned_stage_their_vectors(cast: Cast, right_a) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from brands.models import ReferenceAsset
+    from listings import references
+
+    asset = _logo_asset(cast, right_a)
+    asset.refresh_from_db()  # its features were computed after the commit
+    engine = {k: v for k, v in asset.features["engine"].items() if k != "marks"}  # as an older engine stored it
+    ReferenceAsset.objects.filter(pk=asset.pk).update(features={**asset.features, "engine": engine})
+    references.reset()
+    listing = _listing("L1", title="Shoulder bag", photo=_printed_logo_photo())
+    assert not Detection.objects.filter(listing=listing).exists()
+
+    out = StringIO()
+    call_command("reprocess_matching", stdout=out)
+
+    assert "1 reference(s) queued" in out.getvalue()
+    assert ReferenceAsset.objects.get(pk=asset.pk).features["engine"]["marks"]
+    assert Detection.objects.filter(listing=listing, asset=asset, signals=["image:logo"]).exists()
