@@ -119,7 +119,7 @@ def main() -> None:
                 f"{fp['logo_free']:>12} {fp['other_brand'] + fp['lookalike_word']:>8}"
             )
             ok = m["precision"] >= TARGET_PRECISION and fp["logo_free"] == 0
-            if ok and (best is None or m["recall"] > best[2]):
+            if ok and (best is None or m["recall"] > best[3]):
                 best = (similarity, margin, conf, m["recall"], m["precision"])
     print(f"chosen on the tune split: similarity, margin, detector confidence, recall, precision = {best}")
 

@@ -166,10 +166,13 @@ _CV_REDUCED_COLOR = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.
 _CV_REDUCED_COLOR[8] = cv2.IMREAD_REDUCED_COLOR_8
 
 
-def decode_rgb_small(data: bytes, side: int) -> tuple[np.ndarray, tuple[int, int]]:
-    """RGB uint8 array of at most `side` px on its long side, and the original size: a JPEG decoded
-    by libjpeg at the smallest 1/2^k scale still >= `side` (then area-reduced), anything else (or a
-    truncated JPEG) through Pillow like `decode_gray`. Transparency is flattened onto white."""
+def decode_rgb_small(data: bytes, side: int, max_side: int | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+    """RGB uint8 array and the original size: a JPEG decoded by libjpeg at the smallest 1/2^k scale
+    still >= `side` px on its long side, anything else (or a truncated JPEG) through Pillow like
+    `decode_gray`; area-reduced only when longer than `max_side` (default 2 x `side`): whoever
+    uses it rescales anyway, and libjpeg's scaled decode is most of the saving. Transparency is
+    flattened onto white."""
+    max_side = max_side or 2 * side
     size = jpeg_size(data) if b"\xff\xd9" in data[-64:] else None
     limit = Image.MAX_IMAGE_PIXELS
     rgb = None
@@ -179,10 +182,10 @@ def decode_rgb_small(data: bytes, side: int) -> tuple[np.ndarray, tuple[int, int
             factor //= 2
         bgr = cv2.imdecode(np.frombuffer(data, np.uint8), _CV_REDUCED_COLOR[factor])
         if bgr is not None and bgr.size:
-            rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             original_size = size
     if rgb is None:
-        image, original_size = open_image(data, side, draft_side=side)
+        image, original_size = open_image(data, max_side, draft_side=side)
         if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
             rgba = image.convert("RGBA")
             flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -190,8 +193,8 @@ def decode_rgb_small(data: bytes, side: int) -> tuple[np.ndarray, tuple[int, int
             image = flat
         rgb = np.asarray(image.convert("RGB"))
     height, width = rgb.shape[:2]
-    if max(height, width) > side:
-        factor = side / max(height, width)
+    if max(height, width) > max_side:
+        factor = max_side / max(height, width)
         size = (max(1, round(width * factor)), max(1, round(height * factor)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     return rgb, original_size

@@ -111,7 +111,7 @@ LOGO_FEATURES = 300  # per polarity
 LOGO_SMALL_SIDE = 100  # the logo again at this content size (its keypoints mapped back) ...
 LOGO_SMALL_FEATURES = 150  # ... per polarity; 0: none
 KINDS = ("logo", "photo")
-MARK_SIDE = 640  # long side of the colour image the mark detector and embedder crop from
+MARK_SIDE = 400  # the colour image the mark detector and embedder crop from: >= this on its long side
 
 
 def _hex(value: int) -> str:
