@@ -201,7 +201,7 @@ MATCH_LOGO_MIN_INLIERS = env_int("MATCH_LOGO_MIN_INLIERS", 8)
 # The learned logo stage (engine/logo_model.py): a detected mark names a logo when their embeddings'
 # cosine similarity reaches MATCH_LOGO_SIMILARITY and beats every other logo by MATCH_LOGO_MARGIN
 # (chosen on bench/logo_bench.py's tune split; figures in bench/README.md).
-MATCH_LOGO_MODEL = env_bool("MATCH_LOGO_MODEL", True)  # off: the geometric logo check alone (~19 ms less per image)
+MATCH_LOGO_MODEL = env_bool("MATCH_LOGO_MODEL", True)  # off: the geometric logo check alone (~9 ms less per image)
 MATCH_LOGO_SIMILARITY = env_float("MATCH_LOGO_SIMILARITY", 0.76)
 MATCH_LOGO_MARGIN = env_float("MATCH_LOGO_MARGIN", 0.12)
 # An image match below this score is not reported. Text alone needs MATCH_TEXT_MIN_SCORE: a word
