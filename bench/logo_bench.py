@@ -48,6 +48,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import logo_data  # noqa: E402
 import matching_data  # noqa: E402
+from matching_bench import _iou  # noqa: E402
+from matching_bench import _quad_box as _box  # noqa: E402
 
 BASELINE_REV = "1662028"  # the engine before issue 13 (session 5's final engine)
 RESULTS = ROOT / "bench" / "results" / "logo.json"
@@ -156,20 +158,6 @@ def _init_and_load(engine_root: str, refs: list[tuple[str, dict]], matcher_kwarg
 
 
 # --------------------------------------------------------------------------- metrics
-
-
-def _box(points) -> tuple[float, float, float, float]:
-    xs = [p[0] for p in points]
-    ys = [p[1] for p in points]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def _iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def colour_of(params: dict) -> str:

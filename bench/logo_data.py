@@ -460,14 +460,7 @@ def place_mark(
     ink = own if colour is None else np.broadcast_to(np.array(colour, np.float32), own.shape)
 
     src = np.float32([[0, 0], [gw, 0], [gw, gh], [0, gh]])
-    theta = math.radians(angle)
-    cos, sin = math.cos(theta), math.sin(theta)
-    dst = []
-    for px, py in [(-lw / 2, -lh / 2), (lw / 2, -lh / 2), (lw / 2, lh / 2), (-lw / 2, lh / 2)]:
-        px += rng.uniform(-jitter, jitter) * lw
-        py += rng.uniform(-jitter, jitter) * lh
-        dst.append([cx + px * cos - py * sin, cy + px * sin + py * cos])
-    dst = np.float32(dst)
+    dst = matching_data.placed_corners(cx, cy, lw, lh, angle, jitter, rng)
     matrix = cv2.getPerspectiveTransform(src, dst)
     warped_alpha = cv2.warpPerspective(alpha, matrix, (W, H), flags=cv2.INTER_LINEAR, borderValue=0)
     warped_ink = cv2.warpPerspective(np.ascontiguousarray(ink), matrix, (W, H), flags=cv2.INTER_LINEAR, borderValue=0)

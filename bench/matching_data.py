@@ -550,6 +550,21 @@ def luminance(rgb: tuple[int, int, int] | np.ndarray) -> float:
     return 0.299 * r + 0.587 * g + 0.114 * b
 
 
+def placed_corners(
+    cx: float, cy: float, lw: float, lh: float, angle_degrees: float, jitter: float, rng: random.Random
+) -> np.ndarray:
+    """The 4 corners (TL, TR, BR, BL) of a lw x lh mark centred on (cx, cy), each moved by up to
+    `jitter` of its size (perspective), then rotated by `angle_degrees`: float32 (4, 2)."""
+    theta = math.radians(angle_degrees)
+    cos, sin = math.cos(theta), math.sin(theta)
+    dst = []
+    for px, py in [(-lw / 2, -lh / 2), (lw / 2, -lh / 2), (lw / 2, lh / 2), (-lw / 2, lh / 2)]:
+        px += rng.uniform(-jitter, jitter) * lw
+        py += rng.uniform(-jitter, jitter) * lh
+        dst.append([cx + px * cos - py * sin, cy + px * sin + py * cos])
+    return np.float32(dst)
+
+
 def compose_logo_scene(background: Image.Image, icon: dict, rng: random.Random) -> tuple[Image.Image, int, dict]:
     import cv2
 
@@ -595,14 +610,7 @@ def compose_logo_scene(background: Image.Image, icon: dict, rng: random.Random) 
 
     alpha = np.asarray(glyph.split()[-1], dtype=np.float32) / 255.0
     src = np.float32([[0, 0], [gw, 0], [gw, gh], [0, gh]])
-    theta = math.radians(angle)
-    cos, sin = math.cos(theta), math.sin(theta)
-    dst = []
-    for px, py in [(-lw / 2, -lh / 2), (lw / 2, -lh / 2), (lw / 2, lh / 2), (-lw / 2, lh / 2)]:
-        px += rng.uniform(-jitter, jitter) * lw
-        py += rng.uniform(-jitter, jitter) * lh
-        dst.append([cx + px * cos - py * sin, cy + px * sin + py * cos])
-    dst = np.float32(dst)
+    dst = placed_corners(cx, cy, lw, lh, angle, jitter, rng)
     matrix = cv2.getPerspectiveTransform(src, dst)
     warped = cv2.warpPerspective(alpha, matrix, (W, H), flags=cv2.INTER_LINEAR, borderValue=0)
     warped = cv2.GaussianBlur(warped, (0, 0), 0.6)

@@ -115,15 +115,10 @@ def composite(
         scale *= 0.8 * H / lh
         lw, lh = gw * scale, gh * scale
     cx, cy = centre
-    angle = math.radians(rng.uniform(-25, 25))
+    angle = rng.uniform(-25, 25)
     jitter = rng.uniform(0.0, 0.1)
-    cos, sin = math.cos(angle), math.sin(angle)
-    dst = []
-    for px, py in [(-lw / 2, -lh / 2), (lw / 2, -lh / 2), (lw / 2, lh / 2), (-lw / 2, lh / 2)]:
-        px += rng.uniform(-jitter, jitter) * lw
-        py += rng.uniform(-jitter, jitter) * lh
-        dst.append([cx + px * cos - py * sin, cy + px * sin + py * cos])
-    matrix = cv2.getPerspectiveTransform(np.float32([[0, 0], [gw, 0], [gw, gh], [0, gh]]), np.float32(dst))
+    dst = matching_data.placed_corners(cx, cy, lw, lh, angle, jitter, rng)
+    matrix = cv2.getPerspectiveTransform(np.float32([[0, 0], [gw, 0], [gw, gh], [0, gh]]), dst)
     rgba = glyph.astype(np.float32) / 255.0
     alpha = cv2.warpPerspective(rgba[..., 3], matrix, (W, H), flags=cv2.INTER_LINEAR)
     ys, xs = np.nonzero(alpha > 0.3)
