@@ -5,7 +5,7 @@ reference asset and `query_features` once per listing image (both JSON-serializa
 PostgreSQL), keep one `Matcher` per worker process fed from the database, and call `match`.
 The measurements behind the defaults are in bench/README.md ("Measurement diary").
 
-Two signals:
+Three signals:
 
 * **hash** (photos only): pHash and dHash of the border-trimmed, reduced image. Cheap; catches
   re-encodes, resizes, brightness/colour changes, mirrors, small overlays. Each reference is
@@ -14,6 +14,11 @@ Two signals:
   within `hash_radius` *and* the same variant's dHash within `dhash_radius`.
 * **local**: ORB keypoints matched to the references' and verified geometrically. Catches crops,
   collages, rotations, text overlays, perspective, logos inside photos.
+* **logo** (logos only, `engine.logo_model`): a learned detector boxes the marks in the photo and
+  an embedder turns each box (and each logo reference) into a vector; a box names the logo it is
+  most similar to when that similarity reaches `mark_threshold` and beats every other logo by
+  `mark_margin`. Catches what has too few corners for ORB: small, recoloured, printed marks, and
+  every mark of a photo that shows several. A logo found geometrically keeps that match.
 
 Decoding. A JPEG is decoded by libjpeg straight to grayscale at the smallest 1/2^k scale that
 leaves enough pixels (entropy decoding is most of the cost; no scale avoids it). Hash-only
