@@ -516,6 +516,9 @@ class Matcher:
         query and verified; 0 turns it off (logos then verified from their LSH votes alone).
       logo_shortlist_min_votes: LSH votes a logo needs to enter the shortlist.
       logo_min_inlier_ratio: share of a shortlisted logo's mutual pairs that must be inliers.
+      mark_threshold / mark_margin: the learned logo stage's cosine similarity a detected mark needs
+        to name a logo, and its lead over every other logo (chosen on bench/logo_threshold.py's
+        tune split); a threshold above 1 turns that stage off for this matcher.
     The defaults aim at no false detection, so every returned match counts; lower min_inliers /
     logo_min_inliers trade precision for recall.
     """
