@@ -114,6 +114,35 @@ def open_image(
     return image, original_size
 
 
+def has_transparency(image: Image.Image) -> bool:
+    """Whether a decoded image carries transparency (an alpha channel or a transparent palette entry)."""
+    return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+
+
+def flattened(image: Image.Image, background: int = 255) -> Image.Image:
+    """The image with its transparent parts composited onto a grey level (`background`)."""
+    if not has_transparency(image):
+        return image
+    rgba = image.convert("RGBA")
+    flat = Image.new("RGBA", rgba.size, (background, background, background, 255))
+    flat.alpha_composite(rgba)
+    return flat
+
+
+def _libjpeg_scale(data: bytes, side: int) -> tuple[tuple[int, int], int] | None:
+    """For a complete JPEG small enough for Pillow's decompression-bomb check: its size and the
+    smallest libjpeg reduction (1, 2, 4 or 8) that leaves >= `side` px on its long side; else None."""
+    # libjpeg only warns on a truncated stream (and fills in grey): leave those to Pillow.
+    size = jpeg_size(data) if b"\xff\xd9" in data[-64:] else None
+    limit = Image.MAX_IMAGE_PIXELS
+    if size is None or (limit and size[0] * size[1] > limit):
+        return None
+    factor = 8
+    while factor > 1 and max(size) / factor < side:
+        factor //= 2
+    return size, factor
+
+
 _CV_REDUCED_GRAY = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4}
 _CV_REDUCED_GRAY[8] = cv2.IMREAD_REDUCED_GRAYSCALE_8
 
@@ -137,18 +166,12 @@ def decode_gray_small(
     scaled grayscale decode is cheaper than Pillow's at the same scale, and the reduction is
     Pillow's.
     """
-    # libjpeg only warns on a truncated stream (and fills in grey): leave those to Pillow.
-    size = jpeg_size(data) if b"\xff\xd9" in data[-64:] else None
-    limit = Image.MAX_IMAGE_PIXELS
     fallback_side = max_side or max(256, 2 * min_side)
-    if size is None or (limit and size[0] * size[1] > limit):
+    scaled = _libjpeg_scale(data, min_side)
+    if scaled is None:
         # Not a (complete) JPEG, or big enough for Pillow's decompression-bomb check to decide.
         return decode_gray(data, fallback_side, draft_side=min_side if max_side else None)
-    original_size = size
-    long_side = max(original_size)
-    factor = 8
-    while factor > 1 and long_side / factor < min_side:
-        factor //= 2
+    original_size, factor = scaled
     gray = cv2.imdecode(np.frombuffer(data, np.uint8), _CV_REDUCED_GRAY[factor])
     if gray is None or gray.size == 0:
         return decode_gray(data, fallback_side, draft_side=min_side if max_side else None)
@@ -173,25 +196,16 @@ def decode_rgb_small(data: bytes, side: int, max_side: int | None = None) -> tup
     uses it rescales anyway, and libjpeg's scaled decode is most of the saving. Transparency is
     flattened onto white."""
     max_side = max_side or 2 * side
-    size = jpeg_size(data) if b"\xff\xd9" in data[-64:] else None
-    limit = Image.MAX_IMAGE_PIXELS
     rgb = None
-    if size is not None and not (limit and size[0] * size[1] > limit):
-        factor = 8
-        while factor > 1 and max(size) / factor < side:
-            factor //= 2
+    scaled = _libjpeg_scale(data, side)
+    if scaled is not None:
+        original_size, factor = scaled
         bgr = cv2.imdecode(np.frombuffer(data, np.uint8), _CV_REDUCED_COLOR[factor])
         if bgr is not None and bgr.size:
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            original_size = size
     if rgb is None:
         image, original_size = open_image(data, max_side, draft_side=side)
-        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-            rgba = image.convert("RGBA")
-            flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            flat.alpha_composite(rgba)
-            image = flat
-        rgb = np.asarray(image.convert("RGB"))
+        rgb = np.asarray(flattened(image).convert("RGB"))
     height, width = rgb.shape[:2]
     if max(height, width) > max_side:
         factor = max_side / max(height, width)
@@ -242,11 +256,7 @@ def jpeg_size(data: bytes) -> tuple[int, int] | None:
 
 def to_gray(image: Image.Image, background: int = 255) -> np.ndarray:
     """Grayscale uint8 array; transparent pixels are flattened onto `background`."""
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGBA", rgba.size, (background, background, background, 255))
-        flat.alpha_composite(rgba)
-        image = flat
+    image = flattened(image, background)
     if image.mode != "L":
         image = image.convert("L")
     return np.asarray(image)

@@ -84,6 +84,7 @@ from engine.images import (
     decode_gray_small,
     decode_rgb_small,
     dhash_int,
+    has_transparency,
     hash_pair,
     open_image,
     phash_int,
@@ -272,7 +273,7 @@ def logo_ink(image) -> np.ndarray:
     With an alpha channel that varies, ink is the opacity; otherwise it is the distance of each
     pixel's colour from the background colour (the median of the border), normalised.
     """
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    if has_transparency(image):
         alpha = np.asarray(image.convert("RGBA"))[:, :, 3].astype(np.float32) / 255.0
         if alpha.max() - alpha.min() > 0.5:
             return alpha
@@ -323,7 +324,7 @@ def _render_logo(data: bytes) -> _LogoRendering:
 def _mark_crops(image, ink: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:
     """What the embedder sees of a reference: the upload as it is (transparency on white) and its
     ink alone (dark on light grey), each the square around the ink."""
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    if has_transparency(image):
         rgba = np.asarray(image.convert("RGBA")).astype(np.float32)
         alpha = rgba[:, :, 3:] / 255.0
         rgb = (rgba[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
