@@ -126,3 +126,46 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue}@{self.hostname}"
+
+
+class OutboxMessage(models.Model):
+    """A task written in the same transaction as the work that needs it (a transactional outbox).
+
+    Sent to the broker right after the commit and deleted once the broker took it; a row that is
+    still here (the broker was down, the process died between commit and send, an in-process run
+    hit a transient error) is sent again by the sweep (`core.sweep`) once `next_attempt_at` passes.
+    Rows whose attempts ran out stay with `next_attempt_at` empty: dead letters shown on /system/.
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    options = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"
+
+
+class PeriodicJobRun(models.Model):
+    """The last run of each periodic job (beat in production, the in-process scheduler under `make run`)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    task = models.CharField(max_length=200)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.CharField(max_length=16, blank=True, help_text="running, ok or failed")
+    last_error = models.TextField(blank=True)
+    last_result = models.JSONField(default=dict, blank=True)
+    runs = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.last_status or 'never run'})"

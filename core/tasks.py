@@ -2,8 +2,10 @@
 
 - `TRANSIENT_ERRORS`: the only errors a task retries (with a cap, exponential backoff and
   jitter). Anything else is a permanent failure that the task records, not retries.
-- `enqueue_on_commit`: queue a task only once the surrounding transaction commits, so a
-  worker never sees a row that was rolled back.
+- `enqueue_on_commit` / `enqueue_many_on_commit` (core.outbox): queue a task only once the
+  surrounding transaction commits, so a worker never sees a row that was rolled back, and never
+  lose it: the task is written to the outbox with the rows and re-sent by the sweep if need be.
+- `pending_sweep`: the periodic sweep (outbox relay, then each app's pending rows).
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from typing import Any
 
 import kombu.exceptions
 import redis.exceptions
-from celery import Task, shared_task
-from django.db import transaction
+from celery import shared_task
 from django.db.utils import InterfaceError, OperationalError
+
+from core.outbox import enqueue_many_on_commit, enqueue_on_commit
+
+__all__ = ["RETRY_TRANSIENT", "TRANSIENT_ERRORS", "enqueue_many_on_commit", "enqueue_on_commit"]
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,  # database restarting, connection dropped, lock timeout
@@ -38,17 +43,17 @@ RETRY_TRANSIENT: dict[str, Any] = {
 }
 
 
-def enqueue_on_commit(task: Task, *args: Any, **options: Any) -> None:
-    """Send `task(*args)` after the current transaction commits (immediately if none is open).
-
-    Pass ids, not model instances: the worker loads fresh rows itself.
-    """
-    transaction.on_commit(lambda: task.apply_async(args=args, **options))
-
-
 @shared_task(name="core.worker_heartbeat", ignore_result=True, **RETRY_TRANSIENT)
 def worker_heartbeat(queue: str) -> None:
     """Record that a worker consuming `queue` is alive (sent to every queue by beat)."""
     from core.services import heartbeat_record
 
     heartbeat_record(queue=queue, hostname=worker_heartbeat.request.hostname or socket.gethostname())
+
+
+@shared_task(name="core.pending_sweep", ignore_result=True, **RETRY_TRANSIENT)
+def pending_sweep() -> dict[str, object]:
+    """Periodic: send what the outbox still holds, re-queue committed work that waited too long."""
+    from core.sweep import sweep_pending
+
+    return sweep_pending()

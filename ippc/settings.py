@@ -373,15 +373,53 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 15 * 60)
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 14 * 60)
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # Longer than the longest task, so an unacknowledged (acks_late) task is not redelivered
-    # while it still runs.
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
-    "global_keyprefix": env_str("CELERY_KEY_PREFIX"),
+# A killed worker costs minutes, not an hour. Tasks are acknowledged when they end (acks_late); one
+# whose worker process died is re-queued at once (reject_on_worker_lost); one whose whole worker died
+# is handed out again by the broker after the visibility timeout. So every task has a hard time
+# limit below that timeout (a task still running is never handed out twice), and the timeout is a
+# few minutes. Per-task limits (annotations) fit each task's work; see README "Reliability".
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 240)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 210)
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 300)
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT ({CELERY_VISIBILITY_TIMEOUT}s) must exceed CELERY_TASK_TIME_LIMIT "
+        f"({CELERY_TASK_TIME_LIMIT}s), or a task still running would be handed to a second worker."
+    )
+# Countdown (ETA) tasks wait unacknowledged in a worker: never longer than half the timeout.
+CELERY_MAX_COUNTDOWN = CELERY_VISIBILITY_TIMEOUT // 2
+CELERY_TASK_ANNOTATIONS = {
+    "listings.listing_image_fetch": {"time_limit": 90, "soft_time_limit": 75},
+    "listings.listings_match": {"time_limit": 180, "soft_time_limit": 150},
+    "takedowns.notification_email": {"time_limit": 60, "soft_time_limit": 45},
+    "takedowns.webhook_deliver": {"time_limit": 90, "soft_time_limit": 75},
+    "listings.detections_notify": {"time_limit": 60, "soft_time_limit": 45},
+    "brands.membership_send_invitation": {"time_limit": 60, "soft_time_limit": 45},
+    "core.worker_heartbeat": {"time_limit": 30, "soft_time_limit": 20},
 }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
+# A request that sends a task must not hang while the broker is down: a short retry, then the task
+# waits in the outbox (core.outbox) for the sweep.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "global_keyprefix": env_str("CELERY_KEY_PREFIX"),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+}
+# The outbox and the sweep (core.outbox, core.sweep): a task not taken by the broker right after
+# its commit is sent again after OUTBOX_RELAY_AFTER seconds (backoff after that); pending rows
+# (listings, images, jobs, announcements, emails) waiting longer than SWEEP_STALE_AFTER are queued
+# again. The sweep runs every SWEEP_INTERVAL seconds (beat, or the in-process scheduler).
+OUTBOX_RELAY_AFTER = env_int("OUTBOX_RELAY_AFTER", 30)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 20)
+OUTBOX_BREAKER_SECONDS = env_float("OUTBOX_BREAKER_SECONDS", 5.0)
+OUTBOX_RELAY_BATCH = env_int("OUTBOX_RELAY_BATCH", 2000)
+SWEEP_INTERVAL = env_int("SWEEP_INTERVAL", 60)
+SWEEP_STALE_AFTER = env_int("SWEEP_STALE_AFTER", CELERY_VISIBILITY_TIMEOUT + 60)
+SWEEP_BATCH = env_int("SWEEP_BATCH", 5000)
+IMAGE_FETCH_MAX_ATTEMPTS = 6  # listings.listing_image_fetch: the first try and max_retries (5)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 # Named queues: ingest (listings in, images fetched), match (hashing, matching), backscan (a new
@@ -407,6 +445,7 @@ CELERY_TASK_ROUTES = {
     "takedowns.webhook_deliver": {"queue": "notify"},
     "takedowns.deadlines_run": {"queue": "maintenance"},
     "core.worker_heartbeat": {"queue": "maintenance"},  # beat sends one to every queue explicitly
+    "core.pending_sweep": {"queue": "maintenance"},
 }
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 60)
 CELERY_BEAT_SCHEDULE = {
@@ -430,6 +469,12 @@ CELERY_BEAT_SCHEDULE["rights-expire-and-remind"] = {
     "options": {"expires": 6 * 3600},
 }
 
+CELERY_BEAT_SCHEDULE["pending-sweep"] = {
+    # The outbox relay and the re-queue of pending work whose task was lost (core.sweep).
+    "task": "core.pending_sweep",
+    "schedule": float(SWEEP_INTERVAL),
+    "options": {"expires": max(SWEEP_INTERVAL - 1, 1)},
+}
 CELERY_BEAT_SCHEDULE["takedown-deadlines"] = {
     # Reinstatements whose response window passed, lapsed claims, suspensions that ended.
     "task": "takedowns.deadlines_run",

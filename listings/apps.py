@@ -28,3 +28,18 @@ class ListingsConfig(AppConfig):
 
         listings_changed.connect(_queue_matching, sender=Listing, dispatch_uid="listings.queue_matching")
         reference_asset_changed.connect(_start_backscan, dispatch_uid="listings.start_backscan")
+
+        from core import sweep
+        from listings.matching import detections_requeue_unannounced, listings_requeue_stale
+        from listings.services import images_requeue_stale
+
+        sweep.register(
+            "listing_images", queue="ingest", requeue=images_requeue_stale, description="Listing images to fetch"
+        )
+        sweep.register("listings", queue="match", requeue=listings_requeue_stale, description="Listings to match")
+        sweep.register(
+            "announcements",
+            queue="notify",
+            requeue=detections_requeue_unannounced,
+            description="New detections to announce to their brand",
+        )

@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from brands.models import ReferenceAsset
 from core.services import audit_record
-from core.tasks import enqueue_on_commit
+from core.tasks import enqueue_many_on_commit
 from engine.evidence import render_match
 from engine.matcher import ImageMatch, query_features
 from engine.text_signals import PriceSignal, TextSignals, counterfeit_terms, price_signal, text_signals
@@ -294,6 +295,10 @@ def _upsert(listing: Listing, findings: list[Finding], source: str, summary: Mat
     if stale:
         Detection.objects.filter(pk__in=stale).delete()
     touched = bool(stale)
+    # A brand already told about this listing (a text detection now replaced by an image one) is
+    # not told again; a back-scan's findings are reported on its job, not announced.
+    now = timezone.now()
+    announced = {d.brand_id: d.announced_at for d in existing.values() if d.announced_at is not None}
     images = {image.pk: image for image in listing.images.all()}
     assets = ReferenceAsset.objects.in_bulk([f.asset_id for f in findings if f.image_id and f.asset_id])
     for key, finding in keys.items():
@@ -326,6 +331,7 @@ def _upsert(listing: Listing, findings: list[Finding], source: str, summary: Mat
                         evidence=finding.evidence,
                         evidence_image=picture,
                         source=source,
+                        announced_at=now if source == Detection.Source.BACKSCAN else announced.get(finding.brand_id),
                     )
             except IntegrityError:  # it created this detection first: one row, with our figures
                 Detection.objects.filter(dedupe_key=key).update(
@@ -401,8 +407,7 @@ def listings_match(*, listing_ids: list[int], source: str = Detection.Source.SCA
     if summary.new_by_brand and source != Detection.Source.BACKSCAN:
         from listings.tasks import detections_notify
 
-        for brand_id, count in summary.new_by_brand.items():
-            enqueue_on_commit(detections_notify, brand_id, count)
+        enqueue_many_on_commit(detections_notify, [(brand_id,) for brand_id in sorted(summary.new_by_brand)])
     if summary.new_ids_by_brand:
         found = {brand_id: list(ids) for brand_id, ids in summary.new_ids_by_brand.items()}
         transaction.on_commit(lambda: detections_found.send(sender=Detection, detection_ids_by_brand=found))
@@ -413,11 +418,80 @@ def listings_queue_matching(*, listing_ids: list[int], source: str = Detection.S
     """Queue matching in batches (on commit); return how many tasks were queued."""
     from listings.tasks import listings_match as task
 
-    batch = max(1, settings.MATCH_BATCH_SIZE)
-    ids = sorted(set(listing_ids))
-    for start in range(0, len(ids), batch):
-        enqueue_on_commit(task, ids[start : start + batch], source)
-    return -(-len(ids) // batch)
+    chunks = _chunks(sorted(set(listing_ids)), max(1, settings.MATCH_BATCH_SIZE))
+    return enqueue_many_on_commit(task, [(chunk, source) for chunk in chunks])
+
+
+def listings_requeue_stale(*, cutoff: datetime, limit: int) -> int:
+    """Sweeper: listings still waiting to be matched since before `cutoff` are queued again."""
+    ids = list(
+        Listing.objects.filter(needs_matching=True, changed_at__lt=cutoff, updated_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if ids:
+        with transaction.atomic():
+            Listing.objects.filter(pk__in=ids).update(updated_at=timezone.now())
+            listings_queue_matching(listing_ids=ids)
+    return len(ids)
+
+
+def detections_announce(*, brand_id: int) -> int:
+    """Tell a brand's managers about its detections not announced yet: exactly one mention each.
+
+    The detections are claimed in the transaction that sends the email, so two runs never both
+    count one, and a failed send leaves them to the next run.
+    """
+    from brands.models import Brand
+    from brands.selectors import manager_emails
+
+    brand = Brand.objects.filter(pk=brand_id).first()
+    if brand is None:
+        return 0
+    with transaction.atomic():
+        ids = list(
+            Detection.objects.select_for_update(skip_locked=True)
+            .filter(brand_id=brand_id, state=Detection.State.NEW, announced_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            return 0
+        Detection.objects.filter(pk__in=ids).update(announced_at=timezone.now())
+        recipients = manager_emails(brand=brand)
+        if recipients:
+            _announce_email(brand, len(ids), recipients)
+    return len(ids)
+
+
+def _announce_email(brand: Any, count: int, recipients: list[str]) -> None:
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    plural = "s" if count != 1 else ""
+    send_mail(
+        subject=f"[{settings.SITE_NAME}] {count} new suspected infringement{plural} for {brand.name}",
+        message=(
+            f"The platform's workers found {count} new listing match{'es' if count != 1 else ''} for {brand.name}.\n"
+            f"Review the evidence and dismiss or report them:\n\n"
+            f"{settings.SITE_URL}{reverse('listings:detections')}?brand={brand.pk}&state=new\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
+
+
+def detections_requeue_unannounced(*, cutoff: datetime, limit: int) -> int:
+    """Sweeper: brands with detections created before `cutoff` and still not announced are told."""
+    from listings.tasks import detections_notify
+
+    brand_ids = list(
+        Detection.objects.filter(state=Detection.State.NEW, announced_at__isnull=True, created_at__lt=cutoff)
+        .order_by()
+        .values_list("brand_id", flat=True)
+        .distinct()[:limit]
+    )
+    enqueue_many_on_commit(detections_notify, [(brand_id,) for brand_id in brand_ids])
+    return len(brand_ids)
 
 
 # --- Detections: what brand users do with them ---------------------------------------------
@@ -523,9 +597,7 @@ def backscan_start(*, asset_id: int, change: str, job_id: int | None) -> int:
     if not plan:
         return 0
     job_progress(job_id=job_id, add_total=len(plan), message=f"Back-scan of stored listings: {len(plan)} chunk(s)")
-    for unit in plan:
-        enqueue_on_commit(asset_backscan, job_id, unit)
-    return len(plan)
+    return enqueue_many_on_commit(asset_backscan, [(job_id, unit) for unit in plan])
 
 
 def backscan_chunk(*, job_id: int, unit: dict[str, Any]) -> MatchSummary:

@@ -186,6 +186,9 @@ class Detection(models.Model):
     state_changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    announced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the brand's managers were told of it (once per detection new to them)"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

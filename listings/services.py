@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import AuditEvent
-from core.tasks import enqueue_on_commit
+from core.tasks import enqueue_many_on_commit, enqueue_on_commit
 from core.uploads import IMAGE_KINDS, InspectedFile, inspect_upload
 from engine.matcher import query_features
 from listings.models import Listing, ListingImage, SavedSearch, Seller
@@ -354,8 +355,29 @@ def _reconcile_images(listing: Listing, urls: list[str]) -> list[ListingImage]:
 def _queue_fetches(image_ids: Iterable[int]) -> None:
     from listings.tasks import listing_image_fetch
 
-    for image_id in image_ids:
-        enqueue_on_commit(listing_image_fetch, image_id)
+    enqueue_many_on_commit(listing_image_fetch, [(image_id,) for image_id in image_ids])
+
+
+def images_requeue_stale(*, cutoff: datetime, limit: int) -> int:
+    """Sweeper: images still waiting to be fetched since before `cutoff` are queued again; one whose
+    attempts ran out (its last worker died mid-fetch) is failed with the reason."""
+    rows = list(
+        ListingImage.objects.filter(status=ListingImage.Status.PENDING, updated_at__lt=cutoff)
+        .exclude(source_url="")
+        .order_by("pk")
+        .values_list("pk", "attempts")[:limit]
+    )
+    exhausted = [pk for pk, attempts in rows if attempts >= settings.IMAGE_FETCH_MAX_ATTEMPTS]
+    if exhausted:
+        ListingImage.objects.filter(pk__in=exhausted, status=ListingImage.Status.PENDING).update(
+            status=ListingImage.Status.FAILED, error=f"Gave up after {settings.IMAGE_FETCH_MAX_ATTEMPTS} attempts"
+        )
+    again = [pk for pk, attempts in rows if attempts < settings.IMAGE_FETCH_MAX_ATTEMPTS]
+    if again:
+        with transaction.atomic():
+            ListingImage.objects.filter(pk__in=again).update(updated_at=timezone.now())
+            _queue_fetches(again)
+    return len(again)
 
 
 def image_store(*, image: ListingImage, data: bytes, inspected: InspectedFile) -> ListingImage:

@@ -103,28 +103,11 @@ def asset_backscan(job_id: int, unit: dict) -> dict[str, int]:
 
 
 @shared_task(name="listings.detections_notify", **RETRY_TRANSIENT)
-def detections_notify(brand_id: int, count: int) -> None:
-    """Tell a brand's managers that the workers found new suspected infringements."""
-    from django.core.mail import send_mail
-    from django.urls import reverse
+def detections_notify(brand_id: int, count: int | None = None) -> int:
+    """Tell a brand's managers about its new suspected infringements not announced yet.
 
-    from brands.models import Brand
-    from brands.selectors import manager_emails
+    `count` is ignored (messages queued before the announcement was recorded per detection carry it).
+    """
+    from listings.matching import detections_announce
 
-    brand = Brand.objects.filter(pk=brand_id).first()
-    if brand is None:
-        return
-    recipients = manager_emails(brand=brand)
-    if not recipients:
-        return
-    plural = "s" if count != 1 else ""
-    send_mail(
-        subject=f"[{settings.SITE_NAME}] {count} new suspected infringement{plural} for {brand.name}",
-        message=(
-            f"The platform's workers found {count} new listing match{'es' if count != 1 else ''} for {brand.name}.\n"
-            f"Review the evidence and dismiss or report them:\n\n"
-            f"{settings.SITE_URL}{reverse('listings:detections')}?brand={brand.pk}&state=new\n"
-        ),
-        from_email=None,
-        recipient_list=recipients,
-    )
+    return detections_announce(brand_id=brand_id)

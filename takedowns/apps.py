@@ -12,3 +12,10 @@ class TakedownsConfig(AppConfig):
         from takedowns.services.drafts import on_detections_found
 
         detections_found.connect(on_detections_found, dispatch_uid="takedowns-fast-track-drafts")
+
+        from core import sweep
+        from takedowns.services.notifications import notifications_requeue_unsent
+
+        sweep.register(
+            "notification_emails", queue="notify", requeue=notifications_requeue_unsent, description="Emails to send"
+        )

@@ -392,6 +392,7 @@ class Notification(models.Model):
     body = models.TextField(blank=True)
     url = models.CharField(max_length=500, blank=True)
     read_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    emailed_at = models.DateTimeField(null=True, blank=True, help_text="When its email was sent (once)")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

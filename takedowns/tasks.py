@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from core.tasks import RETRY_TRANSIENT
@@ -26,7 +27,10 @@ def webhook_deliver(delivery_id: int) -> None:
     # shells that switch it on), apply_async would run the retry at once, recursively, with no backoff.
     if delivery is not None and delivery.next_attempt_at is not None and not webhook_deliver.app.conf.task_always_eager:
         countdown = max((delivery.next_attempt_at - timezone.now()).total_seconds(), 0)
-        webhook_deliver.apply_async(args=[delivery_id], countdown=countdown)
+        # A worker holds a countdown task unacknowledged until it is due; past the broker's visibility
+        # timeout the broker would hand it out again. Longer waits are left to the deadlines sweep.
+        if countdown <= settings.CELERY_MAX_COUNTDOWN:
+            webhook_deliver.apply_async(args=[delivery_id], countdown=countdown)
 
 
 @shared_task(name="takedowns.deadlines_run", **RETRY_TRANSIENT)

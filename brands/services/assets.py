@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
 from brands.models import Brand, IPRight, Job, ReferenceAsset
 from brands.services._files import create_or_duplicate, stored_upload
@@ -112,6 +114,19 @@ def _queue_processing(asset: ReferenceAsset, actor: AbstractBaseUser | None, cha
     )
     enqueue_on_commit(asset_process, asset.pk, job.pk, change)
     return job
+
+
+def asset_jobs_requeue_stale(*, cutoff: datetime, limit: int) -> int:
+    """Sweeper: feature jobs still queued since before `cutoff` (their task was lost) are queued again."""
+    from brands.tasks import asset_process
+
+    queued = Job.objects.filter(kind="asset.process", status=Job.Status.QUEUED, created_at__lt=cutoff).order_by("pk")
+    jobs = [job for job in queued[:limit] if (job.result or {}).get("requeued_at", "") < cutoff.isoformat()]
+    with transaction.atomic():
+        for job in jobs:
+            Job.objects.filter(pk=job.pk).update(result={**job.result, "requeued_at": timezone.now().isoformat()})
+            enqueue_on_commit(asset_process, int(job.object_id), job.pk, "updated")
+    return len(jobs)
 
 
 def asset_create(

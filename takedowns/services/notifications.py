@@ -38,7 +38,7 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 
 def notify(*, users: Iterable[Any], event: str, title: str, body: str = "", url: str = "") -> list[Notification]:
     """One notification per distinct active user; each is emailed after commit (notify queue)."""
-    from core.tasks import enqueue_on_commit
+    from core.tasks import enqueue_many_on_commit
     from takedowns.tasks import notification_email
 
     seen: set[int] = set()
@@ -49,25 +49,47 @@ def notify(*, users: Iterable[Any], event: str, title: str, body: str = "", url:
         seen.add(user.pk)
         rows.append(Notification(user=user, event=event, title=title[:255], body=body, url=url[:500]))
     created = Notification.objects.bulk_create(rows)
-    for notification in created:
-        if notification.pk is not None and notification.user.email:
-            enqueue_on_commit(notification_email, notification.pk)
+    enqueue_many_on_commit(notification_email, [(n.pk,) for n in created if n.pk is not None and n.user.email])
     return created
+
+
+def notifications_requeue_unsent(*, cutoff: Any, limit: int) -> int:
+    """Sweeper: emails of notifications made before `cutoff` (and within the last two days) not sent yet."""
+    from core.tasks import enqueue_many_on_commit
+    from takedowns.tasks import notification_email
+
+    ids = list(
+        Notification.objects.filter(
+            emailed_at__isnull=True, created_at__lt=cutoff, created_at__gte=timezone.now() - timedelta(days=2)
+        )
+        .exclude(user__email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    enqueue_many_on_commit(notification_email, [(pk,) for pk in ids])
+    return len(ids)
 
 
 def notification_send_email(*, notification_id: int) -> bool:
     from django.core.mail import send_mail
 
-    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
-    if notification is None or not notification.user.email:
-        return False
-    link = f"\n\n{settings.SITE_URL}{notification.url}" if notification.url else ""
-    send_mail(
-        subject=f"[{settings.SITE_NAME}] {notification.title}",
-        message=f"{notification.body}{link}\n",
-        from_email=None,
-        recipient_list=[notification.user.email],
-    )
+    with transaction.atomic():  # claimed with the send: a redelivered task does not email twice
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(pk=notification_id, emailed_at__isnull=True)
+            .first()
+        )
+        if notification is None or not notification.user.email:
+            return False
+        Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now())
+        link = f"\n\n{settings.SITE_URL}{notification.url}" if notification.url else ""
+        send_mail(
+            subject=f"[{settings.SITE_NAME}] {notification.title}",
+            message=f"{notification.body}{link}\n",
+            from_email=None,
+            recipient_list=[notification.user.email],
+        )
     return True
 
 
