@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.api.errors.ApiErrorMiddleware",  # outermost: sees every error response, even a middleware's
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -107,6 +108,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves several users at once: readers never block the writer (WAL), a
+    # transaction takes the write lock when it begins (IMMEDIATE) so two writers queue instead of
+    # one failing half-way with "database is locked", and a writer waits up to SQLITE_BUSY_TIMEOUT.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ---------------------------------------------------------------------------
@@ -288,7 +299,7 @@ if not DEBUG:
     # Behind a TLS-terminating proxy (nginx, a load balancer) that sets X-Forwarded-Proto.
     if env_bool("SECURE_PROXY_SSL_HEADER", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # --- REST API -----------------------------------------------------------------------
 
@@ -353,7 +364,8 @@ SPECTACULAR_SETTINGS = {
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Degrades to no cache (logged) while Redis is down, so throttled API calls keep answering.
+    CACHES = {"default": {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -419,6 +431,10 @@ OUTBOX_RELAY_BATCH = env_int("OUTBOX_RELAY_BATCH", 2000)
 SWEEP_INTERVAL = env_int("SWEEP_INTERVAL", 60)
 SWEEP_STALE_AFTER = env_int("SWEEP_STALE_AFTER", CELERY_VISIBILITY_TIMEOUT + 60)
 SWEEP_BATCH = env_int("SWEEP_BATCH", 5000)
+# Periodic jobs inside the web process when there is no broker (core.scheduler): on under
+# `manage.py runserver` without a broker; EMBEDDED_SCHEDULER=true/false forces it on or off.
+EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", True) if env_str("EMBEDDED_SCHEDULER") else None
+API_RETRY_AFTER = env_int("API_RETRY_AFTER", 5)  # seconds, in 503 answers during an outage
 IMAGE_FETCH_MAX_ATTEMPTS = 6  # listings.listing_image_fetch: the first try and max_retries (5)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE

@@ -9,4 +9,5 @@ urlpatterns = [
     path("accounts/token/revoke/", views.token_revoke, name="token-revoke"),
     path("system/", views.system_status, name="system-status"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
 ]
