@@ -61,13 +61,22 @@ def queue_depth(queue: str) -> int | None:
 
 
 def sweep_pending(
-    *, stale_after: float | None = None, limit: int | None = None, only: list[str] | None = None
+    *,
+    stale_after: float | None = None,
+    limit: int | None = None,
+    only: list[str] | None = None,
+    progress: Callable[[str, Any], None] | None = None,
 ) -> dict[str, Any]:
-    """One sweep: relay the outbox, then re-queue stale pending rows app by app. Idempotent."""
+    """One sweep: relay the outbox, then re-queue stale pending rows app by app. Idempotent.
+
+    `progress(name, outcome)` is called after each step (the management command prints it).
+    """
     stale = timedelta(seconds=settings.SWEEP_STALE_AFTER if stale_after is None else stale_after)
     cutoff: datetime = timezone.now() - stale
     limit = limit or settings.SWEEP_BATCH
     report: dict[str, Any] = {"outbox": outbox_relay()}
+    if progress:
+        progress("outbox", report["outbox"])
     for sweeper in sweepers():
         if only and sweeper.name not in only:
             continue
@@ -80,6 +89,8 @@ def sweep_pending(
         except Exception:  # one app's failure must not stop the others' recovery
             logger.exception("Sweeper %s failed", sweeper.name)
             report[sweeper.name] = "failed (see the log)"
+        if progress:
+            progress(sweeper.name, report[sweeper.name])
     requeued = {k: v for k, v in report.items() if k != "outbox" and isinstance(v, int) and v}
     if requeued:
         logger.warning("Sweep re-queued work that waited over %ss: %s", int(stale.total_seconds()), requeued)

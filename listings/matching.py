@@ -295,10 +295,13 @@ def _upsert(listing: Listing, findings: list[Finding], source: str, summary: Mat
     if stale:
         Detection.objects.filter(pk__in=stale).delete()
     touched = bool(stale)
-    # A brand already told about this listing (a text detection now replaced by an image one) is
-    # not told again; a back-scan's findings are reported on its job, not announced.
+    # A detection that replaces one the brand was already told about (a text detection now merged
+    # into an image one) is not news: it keeps the announcement. A back-scan's findings are reported
+    # on its job, not announced.
     now = timezone.now()
-    announced = {d.brand_id: d.announced_at for d in existing.values() if d.announced_at is not None}
+    stale_ids = set(stale)
+    replaced = [d for d in existing.values() if d.pk in stale_ids and d.announced_at is not None]
+    announced = {d.brand_id: d.announced_at for d in replaced}
     images = {image.pk: image for image in listing.images.all()}
     assets = ReferenceAsset.objects.in_bulk([f.asset_id for f in findings if f.image_id and f.asset_id])
     for key, finding in keys.items():

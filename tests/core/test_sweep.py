@@ -1,0 +1,126 @@
+"""The sweep: committed work whose task was lost (a broker restarted empty, a worker killed) is done anyway."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from brands import services as brand_services
+from brands.models import Job, ReferenceAsset
+from core import sweep
+from core.models import OutboxMessage
+from listings.models import Detection, Listing, ListingImage
+from listings.services import listings_ingest
+from takedowns.models import Notification
+from takedowns.services.notifications import notify
+from tests.conftest import Cast
+from tests.factories import IPRightFactory
+from tests.listings.kit import LOOPBACK_IMAGE, listing_item
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AN_HOUR_AGO = timezone.now() - timedelta(hours=1)
+
+
+@pytest.fixture
+def word_mark(cast: Cast) -> ReferenceAsset:
+    right = IPRightFactory(brand=cast.brand_a, verified=True, kind="trademark_word", word_mark="AURORA")
+    return brand_services.asset_create(
+        actor=cast.manager_a, brand=cast.brand_a, right=right, kind="word_mark", label="Name", words=["AURORA"]
+    )
+
+
+def _lose_matching(listing_ids: list[int]) -> None:
+    """What a lost matching task leaves behind: listings still flagged, untouched for an hour."""
+    Detection.objects.filter(listing_id__in=listing_ids).delete()
+    Listing.objects.filter(pk__in=listing_ids).update(needs_matching=True, changed_at=AN_HOUR_AGO, updated_at=AN_HOUR_AGO)
+
+
+def test_listings_whose_matching_was_lost_are_matched_by_the_sweep(cast: Cast, word_mark: ReferenceAsset) -> None:
+    listings_ingest(items=[listing_item(f"S{i}", title=f"AURORA replica bag {i}") for i in range(3)])
+    ids = list(Listing.objects.values_list("pk", flat=True))
+    _lose_matching(ids)
+
+    report = sweep.sweep_pending()
+
+    assert report["listings"] == 3
+    assert not Listing.objects.filter(needs_matching=True).exists()
+    assert Detection.objects.filter(listing_id__in=ids, brand=cast.brand_a).count() == 3
+    # Swept again: nothing is pending, nothing is queued twice.
+    assert sweep.sweep_pending()["listings"] == 0
+    assert Detection.objects.filter(listing_id__in=ids).count() == 3
+
+
+def test_recently_changed_listings_are_left_to_their_own_task(cast: Cast, word_mark: ReferenceAsset) -> None:
+    listings_ingest(items=[listing_item("R1", title="AURORA bag")])
+    Listing.objects.update(needs_matching=True)  # still waiting, but only for a moment
+    assert sweep.sweep_pending()["listings"] == 0
+    assert sweep.sweep_pending(stale_after=0)["listings"] == 1
+
+
+def test_images_whose_fetch_was_lost_are_fetched_again_and_exhausted_ones_failed(cast: Cast) -> None:
+    listings_ingest(
+        items=[listing_item("I1", images=[LOOPBACK_IMAGE.format(1)]), listing_item("I2", images=[LOOPBACK_IMAGE.format(2)])]
+    )
+    first, second = ListingImage.objects.order_by("listing__external_id")
+    # Lost tasks: both still pending an hour later; the second's worker died on its last attempt.
+    ListingImage.objects.update(status=ListingImage.Status.PENDING, error="", updated_at=AN_HOUR_AGO)
+    ListingImage.objects.filter(pk=second.pk).update(attempts=6)
+
+    report = sweep.sweep_pending()
+
+    assert report["listing_images"] == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == ListingImage.Status.FAILED  # fetched again: the loopback URL is refused
+    assert "private" in first.error.lower() or "refused" in first.error.lower() or "not allowed" in first.error.lower()
+    assert second.status == ListingImage.Status.FAILED
+    assert second.error == "Gave up after 6 attempts"
+
+
+def test_a_feature_job_whose_task_was_lost_runs(cast: Cast, word_mark: ReferenceAsset) -> None:
+    job = Job.objects.get(kind="asset.process", object_id=str(word_mark.pk))
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, created_at=AN_HOUR_AGO, started_at=None)
+    assert sweep.sweep_pending()["asset_jobs"] == 1
+    assert Job.objects.get(pk=job.pk).status == Job.Status.DONE
+
+
+def test_unsent_notification_emails_are_sent_once(cast: Cast, mailoutbox) -> None:
+    [notification] = notify(users=[cast.manager_a], event="test", title="Your notice was decided")
+    assert len(mailoutbox) == 1
+    Notification.objects.filter(pk=notification.pk).update(emailed_at=None, created_at=AN_HOUR_AGO)
+    assert sweep.sweep_pending()["notification_emails"] == 1
+    assert len(mailoutbox) == 2  # the lost email, sent by the sweep
+    assert sweep.sweep_pending()["notification_emails"] == 0
+    from takedowns.tasks import notification_email
+
+    notification_email.delay(notification.pk)  # a redelivered task: no second email
+    assert len(mailoutbox) == 2
+
+
+def test_the_command_runs_the_sweep_with_progress(cast: Cast, word_mark: ReferenceAsset) -> None:
+    listings_ingest(items=[listing_item("C1", title="AURORA bag")])
+    _lose_matching(list(Listing.objects.values_list("pk", flat=True)))
+    out = StringIO()
+    call_command("sweep_pending", stdout=out)
+    text = out.getvalue()
+    assert "outbox" in text and "sent 0" in text
+    assert "listings" in text and "1 queued again" in text
+    assert not Listing.objects.filter(needs_matching=True).exists()
+    assert not OutboxMessage.objects.exists()
+
+
+def test_the_command_refuses_an_unknown_sweeper() -> None:
+    err = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("sweep_pending", "--only", "nonsense", stderr=err)
+    assert "Unknown sweeper" in err.getvalue()
+
+
+def test_every_kind_of_pending_work_has_a_sweeper() -> None:
+    names = {item.name for item in sweep.sweepers()}
+    assert names == {"listings", "listing_images", "asset_jobs", "announcements", "notification_emails"}
