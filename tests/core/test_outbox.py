@@ -79,9 +79,13 @@ def test_a_task_that_ran_after_commit_leaves_nothing_in_the_outbox() -> None:
 
 
 def test_a_rolled_back_transaction_takes_its_task_with_it() -> None:
-    with pytest.raises(RuntimeError), transaction.atomic():
-        enqueue_on_commit(worker_heartbeat, "ingest")
-        raise RuntimeError("abort")
+    def failed_request() -> None:
+        with transaction.atomic():
+            enqueue_on_commit(worker_heartbeat, "ingest")
+            raise RuntimeError("abort")
+
+    with pytest.raises(RuntimeError, match="abort"):
+        failed_request()
     assert not OutboxMessage.objects.exists()
     assert not WorkerHeartbeat.objects.exists()
 
@@ -145,7 +149,7 @@ def test_in_process_a_transient_failure_is_left_for_the_sweep_instead_of_failing
 
 
 def test_in_process_a_bug_is_raised_and_not_retried_forever() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a bug"):
         enqueue_on_commit(broken)
     assert not OutboxMessage.objects.exists()  # dropped, as a worker logs and drops a failed task
 

@@ -54,7 +54,8 @@ def test_a_database_outage_under_api_is_a_json_503_with_retry_after(
     assert response["Content-Type"] == "application/json"
     assert response["Retry-After"] == str(settings.API_RETRY_AFTER)
     body = response.json()
-    assert body["code"] == "service_unavailable" and "database" in body["detail"]
+    assert body["code"] == "service_unavailable"
+    assert "database" in body["detail"]
     assert body["request_id"] == "req-123" == response["X-Request-ID"]
 
 
@@ -67,16 +68,19 @@ def test_a_bug_under_api_is_a_json_500_never_an_html_page(
     response = raw_client.get("/api/v1/listings/")
     assert response.status_code == 500
     assert response.json()["code"] == "server_error"
-    assert "Traceback" not in response.content.decode() and "boom" not in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+    assert "boom" not in response.content.decode()
     assert "Retry-After" not in response
 
 
 def test_unknown_api_urls_and_methods_answer_json_and_pages_stay_html(cast: Cast, raw_client: Client) -> None:
     missing = raw_client.get("/api/v1/no-such-thing/")
-    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
     raw_client.force_login(cast.manager_a)
     page = raw_client.get("/no-such-page/")
-    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
 
 
 def test_drf_errors_keep_their_own_body(api: APIClient) -> None:
@@ -95,7 +99,7 @@ def dead_redis_cache(settings: Any) -> Iterator[None]:
     settings.CACHES = {
         "default": {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
     }
-    yield
+    return
 
 
 def test_the_cache_answers_misses_while_redis_is_down_and_does_not_wait_each_time(dead_redis_cache: None) -> None:
@@ -109,7 +113,7 @@ def test_the_cache_answers_misses_while_redis_is_down_and_does_not_wait_each_tim
     for _ in range(200):
         cache.get("k")
     assert time.monotonic() - started < 1  # not one connection timeout per call
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not found"):
         cache.incr("counter")
 
 
@@ -144,7 +148,8 @@ def test_readyz_is_ok_on_the_embedded_default(client: Client) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
     checks = response.json()["checks"]
-    assert checks["database"] == "ok" and checks["broker"] == "in-process"
+    assert checks["database"] == "ok"
+    assert checks["broker"] == "in-process"
     assert checks["outbox"] == {"waiting": 0, "dead": 0}
 
 
@@ -203,7 +208,8 @@ def test_sqlite_runs_in_wal_with_immediate_transactions(settings: Any, tmp_path:
     options = settings.DATABASES["default"].get("OPTIONS", {})
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
         pytest.skip("the embedded default's database options")
-    assert options["transaction_mode"] == "IMMEDIATE" and options["timeout"] >= 10
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert options["timeout"] >= 10
     path = tmp_path / "wal.sqlite3"
 
     def connect() -> DatabaseWrapper:

@@ -88,4 +88,5 @@ def test_system_status_lists_every_periodic_job_and_flags_a_late_one(cast: Cast,
     for name in settings.CELERY_BEAT_SCHEDULE:
         assert f"<code>{name}</code>" in table
     late_rows = [row for row in table.split("<tr>") if "late</span>" in row]
-    assert len(late_rows) == 1 and "takedown-deadlines" in late_rows[0]
+    assert len(late_rows) == 1
+    assert "takedown-deadlines" in late_rows[0]

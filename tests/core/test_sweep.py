@@ -37,7 +37,9 @@ def word_mark(cast: Cast) -> ReferenceAsset:
 def _lose_matching(listing_ids: list[int]) -> None:
     """What a lost matching task leaves behind: listings still flagged, untouched for an hour."""
     Detection.objects.filter(listing_id__in=listing_ids).delete()
-    Listing.objects.filter(pk__in=listing_ids).update(needs_matching=True, changed_at=AN_HOUR_AGO, updated_at=AN_HOUR_AGO)
+    Listing.objects.filter(pk__in=listing_ids).update(
+        needs_matching=True, changed_at=AN_HOUR_AGO, updated_at=AN_HOUR_AGO
+    )
 
 
 def test_listings_whose_matching_was_lost_are_matched_by_the_sweep(cast: Cast, word_mark: ReferenceAsset) -> None:
@@ -64,7 +66,10 @@ def test_recently_changed_listings_are_left_to_their_own_task(cast: Cast, word_m
 
 def test_images_whose_fetch_was_lost_are_fetched_again_and_exhausted_ones_failed(cast: Cast) -> None:
     listings_ingest(
-        items=[listing_item("I1", images=[LOOPBACK_IMAGE.format(1)]), listing_item("I2", images=[LOOPBACK_IMAGE.format(2)])]
+        items=[
+            listing_item("I1", images=[LOOPBACK_IMAGE.format(1)]),
+            listing_item("I2", images=[LOOPBACK_IMAGE.format(2)]),
+        ]
     )
     first, second = ListingImage.objects.order_by("listing__external_id")
     # Lost tasks: both still pending an hour later; the second's worker died on its last attempt.
@@ -108,8 +113,10 @@ def test_the_command_runs_the_sweep_with_progress(cast: Cast, word_mark: Referen
     out = StringIO()
     call_command("sweep_pending", stdout=out)
     text = out.getvalue()
-    assert "outbox" in text and "sent 0" in text
-    assert "listings" in text and "1 queued again" in text
+    assert "outbox" in text
+    assert "sent 0" in text
+    assert "listings" in text
+    assert "1 queued again" in text
     assert not Listing.objects.filter(needs_matching=True).exists()
     assert not OutboxMessage.objects.exists()
 

@@ -13,10 +13,16 @@ from listings.models import Detection, Listing
 from listings.services import listing_image_upload, listings_ingest
 from listings.tasks import detections_notify
 from tests.conftest import Cast
+from tests.factories import IPRightFactory
 from tests.listings.kit import MARKETPLACE, listing_item
-from tests.listings.test_matching import _file, _listing, _logo_asset, _photo_with_logo, _word_mark, right_a  # noqa: F401
+from tests.listings.test_matching import _file, _listing, _logo_asset, _photo_with_logo, _word_mark
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def right_a(cast: Cast):
+    return IPRightFactory(brand=cast.brand_a, verified=True, kind="trademark_combined", word_mark="AURORA")
 
 
 def announced(mailoutbox) -> int:
