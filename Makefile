@@ -5,7 +5,7 @@ PORT ?= 8000
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format check worker beat bench-search bench-matching bench-pipeline bench-hamming bench-logo-diagnosis bench-logo train-logo clean help
+.PHONY: run test lint format check worker beat drills bench-search bench-matching bench-pipeline bench-hamming bench-logo-diagnosis bench-logo train-logo clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -48,6 +48,11 @@ worker: $(STAMP)
 
 beat: $(STAMP)
 	$(VENV)/bin/celery -A ippc beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+# Failure drills with real processes (PostgreSQL + a Redis of their own + workers, beat, gunicorn):
+# worker SIGKILL mid-batch, broker stopped, database cut, the embedded default under load.
+drills: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) bench/drills.py $(BENCH_ARGS)
 
 # Catalogue benchmark on PostgreSQL (its own database ippc_bench): ingest throughput and search latency.
 bench-search: $(STAMP)

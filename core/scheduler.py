@@ -36,6 +36,7 @@ class InProcessScheduler(threading.Thread):
         self.stopping = threading.Event()
         self.last_run: dict[str, datetime] = {}
         self.last_tick: float = 0.0
+        self.passes = 0  # completed looks at the whole schedule
 
     def run(self) -> None:
         from ippc.celery import app
@@ -51,6 +52,7 @@ class InProcessScheduler(threading.Thread):
                     break
                 if self._due(name, entry):
                     self._run(name, entry)
+            self.passes += 1
             self.stopping.wait(self.tick)
 
     def _due(self, name: str, entry: dict) -> bool:
