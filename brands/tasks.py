@@ -67,6 +67,8 @@ def asset_process(asset_id: int, job_id: int, change: str) -> None:
     if asset is None:
         job_finish(job_id=job_id, message="The asset was removed before it was processed.")
         return
+    if Job.objects.filter(pk=job_id, status__in=(Job.Status.DONE, Job.Status.FAILED)).exists():
+        return  # a redelivered message of a job that already ended
     job_start(job_id=job_id, message="Computing features")
     ReferenceAsset.objects.filter(pk=asset_id).update(features_status=ReferenceAsset.FeatureStatus.RUNNING)
     try:

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from brands.models import ReferenceAsset
+from brands.models import Job, ReferenceAsset
 from core.services import audit_record
 from core.tasks import enqueue_many_on_commit
 from engine.evidence import render_match
@@ -599,8 +599,15 @@ def backscan_start(*, asset_id: int, change: str, job_id: int | None) -> int:
     plan = backscan_plan(asset=asset)
     if not plan:
         return 0
-    job_progress(job_id=job_id, add_total=len(plan), message=f"Back-scan of stored listings: {len(plan)} chunk(s)")
-    return enqueue_many_on_commit(asset_backscan, [(job_id, unit) for unit in plan])
+    # Planned once per job, with its chunks' tasks in the same transaction: a redelivered feature
+    # task (its worker died after planning) finds the plan and adds no second set of chunks.
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or "backscan_chunks" in (job.result or {}):
+            return 0
+        Job.objects.filter(pk=job_id).update(result={**(job.result or {}), "backscan_chunks": len(plan)})
+        job_progress(job_id=job_id, add_total=len(plan), message=f"Back-scan of stored listings: {len(plan)} chunk(s)")
+        return enqueue_many_on_commit(asset_backscan, [(job_id, unit) for unit in plan])
 
 
 def backscan_chunk(*, job_id: int, unit: dict[str, Any]) -> MatchSummary:

@@ -52,13 +52,15 @@ def job_progress(*, job_id: int, done: int = 0, add_total: int = 0, message: str
 
 
 def job_finish(*, job_id: int, message: str = "", result: dict | None = None) -> None:
-    Job.objects.filter(pk=job_id).update(
-        status=Job.Status.DONE,
-        finished_at=timezone.now(),
-        progress_done=F("progress_total"),
-        message=message[:255],
-        result=result or {},
-    )
+    updates: dict[str, object] = {
+        "status": Job.Status.DONE,
+        "finished_at": timezone.now(),
+        "progress_done": F("progress_total"),
+        "message": message[:255],
+    }
+    if result is not None:
+        updates["result"] = result
+    Job.objects.filter(pk=job_id).update(**updates)
 
 
 def job_fail(*, job_id: int, error: str) -> None:

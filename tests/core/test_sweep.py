@@ -131,3 +131,21 @@ def test_the_command_refuses_an_unknown_sweeper() -> None:
 def test_every_kind_of_pending_work_has_a_sweeper() -> None:
     names = {item.name for item in sweep.sweepers()}
     assert names == {"listings", "listing_images", "asset_jobs", "announcements", "notification_emails"}
+
+
+def test_a_redelivered_feature_task_does_not_plan_the_back_scan_twice(cast: Cast) -> None:
+    from brands.tasks import asset_process
+
+    right = IPRightFactory(brand=cast.brand_a, verified=True, kind="trademark_word", word_mark="AURORA")
+    listings_ingest(items=[listing_item(f"B{i}", title=f"AURORA replica bag {i}") for i in range(3)])
+    asset = brand_services.asset_create(
+        actor=cast.manager_a, brand=cast.brand_a, right=right, kind="word_mark", label="Name", words=["AURORA"]
+    )
+    job = Job.objects.get(kind="asset.process", object_id=str(asset.pk))
+    assert job.status == Job.Status.DONE
+    total = job.progress_total
+    asset_process.delay(asset.pk, job.pk, "created")  # the same message handed out again
+    job.refresh_from_db()
+    assert job.progress_total == total
+    assert job.result["backscan_chunks"] == total - 1
+    assert Detection.objects.filter(brand=cast.brand_a).count() == 3
