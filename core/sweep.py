@@ -5,8 +5,9 @@ that reached it and was lost there (a broker restarted without persistence, a me
 with a dead worker): the database says what is pending (listings to match, images to fetch,
 jobs queued, detections not yet announced), and whatever waited longer than `SWEEP_STALE_AFTER`
 is queued again. Apps register their sweepers in `AppConfig.ready` (core imports no app).
-A queue that still holds messages is skipped: its work is flowing, and re-queuing a backlog
-would only double it; what was lost there is found once it drains.
+A queue that holds a backlog (SWEEP_BACKLOG messages or more) is skipped: its work is flowing,
+and re-queuing a backlog would only double it; what was lost there is found once it drains. A few
+messages (the heartbeats beat sends in the same tick as the sweep) are not a backlog.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def sweep_pending(
         if only and sweeper.name not in only:
             continue
         depth = queue_depth(sweeper.queue)
-        if depth:
+        if depth is not None and depth >= settings.SWEEP_BACKLOG:
             report[sweeper.name] = f"skipped: {depth} message(s) still queued on {sweeper.queue}"
             continue
         try:

@@ -38,7 +38,8 @@ RETRY_TRANSIENT: dict[str, Any] = {
     "autoretry_for": TRANSIENT_ERRORS,
     "max_retries": 5,
     "retry_backoff": 2,
-    "retry_backoff_max": 300,
+    # A retry waits in its worker unacknowledged: stay well under the visibility timeout.
+    "retry_backoff_max": 60,
     "retry_jitter": True,
 }
 

@@ -390,9 +390,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # is handed out again by the broker after the visibility timeout. So every task has a hard time
 # limit below that timeout (a task still running is never handed out twice), and the timeout is a
 # few minutes. Per-task limits (annotations) fit each task's work; see README "Reliability".
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 240)
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 210)
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 300)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 150)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 130)
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 180)
 if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
         f"CELERY_VISIBILITY_TIMEOUT ({CELERY_VISIBILITY_TIMEOUT}s) must exceed CELERY_TASK_TIME_LIMIT "
@@ -400,14 +400,21 @@ if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
     )
 # Countdown (ETA) tasks wait unacknowledged in a worker: never longer than half the timeout.
 CELERY_MAX_COUNTDOWN = CELERY_VISIBILITY_TIMEOUT // 2
+# Shorter limits for short tasks; never above the default (so always under the visibility timeout).
 CELERY_TASK_ANNOTATIONS = {
-    "listings.listing_image_fetch": {"time_limit": 90, "soft_time_limit": 75},
-    "listings.listings_match": {"time_limit": 180, "soft_time_limit": 150},
-    "takedowns.notification_email": {"time_limit": 60, "soft_time_limit": 45},
-    "takedowns.webhook_deliver": {"time_limit": 90, "soft_time_limit": 75},
-    "listings.detections_notify": {"time_limit": 60, "soft_time_limit": 45},
-    "brands.membership_send_invitation": {"time_limit": 60, "soft_time_limit": 45},
-    "core.worker_heartbeat": {"time_limit": 30, "soft_time_limit": 20},
+    name: {
+        "time_limit": min(hard, CELERY_TASK_TIME_LIMIT),
+        "soft_time_limit": min(soft, CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT - 1),
+    }
+    for name, (hard, soft) in {
+        "listings.listing_image_fetch": (90, 75),
+        "listings.listings_match": (120, 100),
+        "takedowns.notification_email": (60, 45),
+        "takedowns.webhook_deliver": (90, 75),
+        "listings.detections_notify": (60, 45),
+        "brands.membership_send_invitation": (60, 45),
+        "core.worker_heartbeat": (30, 20),
+    }.items()
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
@@ -431,6 +438,10 @@ OUTBOX_RELAY_BATCH = env_int("OUTBOX_RELAY_BATCH", 2000)
 SWEEP_INTERVAL = env_int("SWEEP_INTERVAL", 60)
 SWEEP_STALE_AFTER = env_int("SWEEP_STALE_AFTER", CELERY_VISIBILITY_TIMEOUT + 60)
 SWEEP_BATCH = env_int("SWEEP_BATCH", 5000)
+SWEEP_BACKLOG = env_int("SWEEP_BACKLOG", 50)  # messages on a queue from which on its pending rows wait
+# New detections are announced this many seconds after they are found, so one email tells a
+# brand about a burst (each announcement claims every detection not yet announced).
+ANNOUNCE_DELAY = env_int("ANNOUNCE_DELAY", 30)
 # Periodic jobs inside the web process when there is no broker (core.scheduler): on under
 # `manage.py runserver` without a broker; EMBEDDED_SCHEDULER=true/false forces it on or off.
 EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", True) if env_str("EMBEDDED_SCHEDULER") else None

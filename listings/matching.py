@@ -300,8 +300,10 @@ def _upsert(listing: Listing, findings: list[Finding], source: str, summary: Mat
     # on its job, not announced.
     now = timezone.now()
     stale_ids = set(stale)
-    replaced = [d for d in existing.values() if d.pk in stale_ids and d.announced_at is not None]
-    announced = {d.brand_id: d.announced_at for d in replaced}
+    announced: dict[int, list[Any]] = defaultdict(list)  # per brand: announcements to hand on, one each
+    for d in existing.values():
+        if d.pk in stale_ids and d.announced_at is not None:
+            announced[d.brand_id].append(d.announced_at)
     images = {image.pk: image for image in listing.images.all()}
     assets = ReferenceAsset.objects.in_bulk([f.asset_id for f in findings if f.image_id and f.asset_id])
     for key, finding in keys.items():
@@ -334,7 +336,9 @@ def _upsert(listing: Listing, findings: list[Finding], source: str, summary: Mat
                         evidence=finding.evidence,
                         evidence_image=picture,
                         source=source,
-                        announced_at=now if source == Detection.Source.BACKSCAN else announced.get(finding.brand_id),
+                        announced_at=now
+                        if source == Detection.Source.BACKSCAN
+                        else (announced[finding.brand_id].pop() if announced[finding.brand_id] else None),
                     )
             except IntegrityError:  # it created this detection first: one row, with our figures
                 Detection.objects.filter(dedupe_key=key).update(
@@ -410,7 +414,9 @@ def listings_match(*, listing_ids: list[int], source: str = Detection.Source.SCA
     if summary.new_by_brand and source != Detection.Source.BACKSCAN:
         from listings.tasks import detections_notify
 
-        enqueue_many_on_commit(detections_notify, [(brand_id,) for brand_id in sorted(summary.new_by_brand)])
+        delay = min(settings.ANNOUNCE_DELAY, settings.CELERY_MAX_COUNTDOWN)
+        brands = [(brand_id,) for brand_id in sorted(summary.new_by_brand)]
+        enqueue_many_on_commit(detections_notify, brands, **({"countdown": delay} if delay > 0 else {}))
     if summary.new_ids_by_brand:
         found = {brand_id: list(ids) for brand_id, ids in summary.new_ids_by_brand.items()}
         transaction.on_commit(lambda: detections_found.send(sender=Detection, detection_ids_by_brand=found))

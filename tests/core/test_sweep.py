@@ -149,3 +149,38 @@ def test_a_redelivered_feature_task_does_not_plan_the_back_scan_twice(cast: Cast
     assert job.progress_total == total
     assert job.result["backscan_chunks"] == total - 1
     assert Detection.objects.filter(brand=cast.brand_a).count() == 3
+
+
+def test_a_queue_with_a_backlog_is_left_alone_and_a_few_messages_are_not_a_backlog(
+    cast: Cast, word_mark: ReferenceAsset, settings
+) -> None:
+    import uuid
+
+    import redis
+
+    from ippc.celery import app
+
+    url = "redis://127.0.0.1:6379/15"
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    prefix = f"ippc-sweep-{uuid.uuid4().hex[:8]}:"
+    previous = (app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_transport_options)
+    app.conf.task_always_eager, app.conf.broker_url = False, url
+    app.conf.broker_transport_options = {**previous[2], "global_keyprefix": prefix}
+    try:
+        listings_ingest(items=[listing_item("Q1", title="AURORA replica")])
+        _lose_matching(list(Listing.objects.values_list("pk", flat=True)))
+        client.delete(f"{prefix}match")
+        client.rpush(f"{prefix}match", *[b"x"] * settings.SWEEP_BACKLOG)  # a backlog waiting for workers
+        assert sweep.queue_depth("match") == settings.SWEEP_BACKLOG
+        assert sweep.sweep_pending(only=["listings"])["listings"].startswith("skipped")
+        client.ltrim(f"{prefix}match", 0, 2)  # a heartbeat or two: work is not piling up
+        assert sweep.sweep_pending(only=["listings"])["listings"] == 1
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_transport_options = previous
+        stale = list(client.scan_iter(match=f"{prefix}*"))
+        if stale:
+            client.delete(*stale)
