@@ -4,7 +4,8 @@ The outbox covers a task that never reached the broker. The pending-row sweepers
 that reached it and was lost there (a broker restarted without persistence, a message dropped
 with a dead worker): the database says what is pending (listings to match, images to fetch,
 jobs queued, detections not yet announced), and whatever waited longer than `SWEEP_STALE_AFTER`
-is queued again. Apps register their sweepers in `AppConfig.ready` (core imports no app).
+is queued again; at once when the broker lost its messages (a key the sweep keeps in Redis is
+gone). Apps register their sweepers in `AppConfig.ready` (core imports no app).
 A queue that holds a backlog (SWEEP_BACKLOG messages or more) is skipped: its work is flowing,
 and re-queuing a backlog would only double it; what was lost there is found once it drains. A few
 messages (the heartbeats beat sends in the same tick as the sweep) are not a backlog.
@@ -61,6 +62,28 @@ def queue_depth(queue: str) -> int | None:
         return None
 
 
+SENTINEL_KEY = "ippc:sweep-sentinel"
+
+
+def broker_lost_its_messages() -> bool:
+    """True when the Redis broker lost its data since the last sweep (restarted without persistence,
+    flushed, replaced): a key the sweep keeps there is gone. Everything that was queued is gone with
+    it, so every pending row must be queued again now, not after SWEEP_STALE_AFTER. (True once on
+    a brand-new broker too: re-queuing what is pending is then merely redundant.)"""
+    from ippc.celery import app
+
+    if app.conf.task_always_eager or not str(app.conf.broker_url or "").startswith(("redis://", "rediss://")):
+        return False
+    import redis
+
+    prefix = (app.conf.broker_transport_options or {}).get("global_keyprefix") or ""
+    try:
+        client = redis.Redis.from_url(app.conf.broker_url, socket_connect_timeout=2, socket_timeout=2)
+        return bool(client.set(f"{prefix}{SENTINEL_KEY}", "1", nx=True))
+    except redis.exceptions.RedisError:
+        return False
+
+
 def sweep_pending(
     *,
     stale_after: float | None = None,
@@ -73,9 +96,16 @@ def sweep_pending(
     `progress(name, outcome)` is called after each step (the management command prints it).
     """
     stale = timedelta(seconds=settings.SWEEP_STALE_AFTER if stale_after is None else stale_after)
+    report: dict[str, Any] = {}
+    if broker_lost_its_messages():
+        logger.warning("The broker lost its messages (restarted empty?): queuing every pending row again")
+        report["broker_lost_messages"] = True
+        stale = timedelta(0)
+        if progress:
+            progress("broker", "lost its messages (restarted empty?): every pending row is queued again")
     cutoff: datetime = timezone.now() - stale
     limit = limit or settings.SWEEP_BATCH
-    report: dict[str, Any] = {"outbox": outbox_relay()}
+    report["outbox"] = outbox_relay()
     if progress:
         progress("outbox", report["outbox"])
     for sweeper in sweepers():
@@ -92,7 +122,8 @@ def sweep_pending(
             report[sweeper.name] = "failed (see the log)"
         if progress:
             progress(sweeper.name, report[sweeper.name])
-    requeued = {k: v for k, v in report.items() if k != "outbox" and isinstance(v, int) and v}
+    requeued = {item.name: report[item.name] for item in sweepers() if isinstance(report.get(item.name), int)}
+    requeued = {name: count for name, count in requeued.items() if count}
     if requeued:
         logger.warning("Sweep re-queued work that waited over %ss: %s", int(stale.total_seconds()), requeued)
     return report

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -151,9 +153,9 @@ def test_a_redelivered_feature_task_does_not_plan_the_back_scan_twice(cast: Cast
     assert Detection.objects.filter(brand=cast.brand_a).count() == 3
 
 
-def test_a_queue_with_a_backlog_is_left_alone_and_a_few_messages_are_not_a_backlog(
-    cast: Cast, word_mark: ReferenceAsset, settings
-) -> None:
+@pytest.fixture
+def redis_broker() -> Iterator[tuple[Any, str]]:
+    """Tasks go to the local Redis under a key prefix of the test's own (cleaned up afterwards)."""
     import uuid
 
     import redis
@@ -170,17 +172,47 @@ def test_a_queue_with_a_backlog_is_left_alone_and_a_few_messages_are_not_a_backl
     previous = (app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_transport_options)
     app.conf.task_always_eager, app.conf.broker_url = False, url
     app.conf.broker_transport_options = {**previous[2], "global_keyprefix": prefix}
+    app._pool = None
+    app.amqp._producer_pool = None
     try:
-        listings_ingest(items=[listing_item("Q1", title="AURORA replica")])
-        _lose_matching(list(Listing.objects.values_list("pk", flat=True)))
-        client.delete(f"{prefix}match")
-        client.rpush(f"{prefix}match", *[b"x"] * settings.SWEEP_BACKLOG)  # a backlog waiting for workers
-        assert sweep.queue_depth("match") == settings.SWEEP_BACKLOG
-        assert sweep.sweep_pending(only=["listings"])["listings"].startswith("skipped")
-        client.ltrim(f"{prefix}match", 0, 2)  # a heartbeat or two: work is not piling up
-        assert sweep.sweep_pending(only=["listings"])["listings"] == 1
+        yield client, prefix
     finally:
         app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_transport_options = previous
+        app._pool = None
+        app.amqp._producer_pool = None
         stale = list(client.scan_iter(match=f"{prefix}*"))
         if stale:
             client.delete(*stale)
+
+
+def test_when_the_broker_lost_its_messages_every_pending_row_is_queued_again_at_once(
+    cast: Cast, redis_broker: tuple[Any, str]
+) -> None:
+    client, prefix = redis_broker
+    assert sweep.sweep_pending()["broker_lost_messages"] is True  # a new broker: no sentinel yet
+    listings_ingest(items=[listing_item(f"W{i}", title="AURORA replica") for i in range(3)])
+    Listing.objects.update(needs_matching=True)  # queued a moment ago: their tasks are in the queue
+    assert "broker_lost_messages" not in sweep.sweep_pending()
+    assert client.llen(f"{prefix}match") == 1  # the ingest's own task, not queued twice
+    # Redis restarted without persistence: the queue and the sentinel are gone (this test's keys
+    # only: the database is shared with other tests' workers).
+    client.delete(*client.scan_iter(match=f"{prefix}*"))
+    report = sweep.sweep_pending()
+    assert report["broker_lost_messages"] is True
+    assert report["listings"] == 3  # not waiting SWEEP_STALE_AFTER for them
+    assert client.llen(f"{prefix}match") == 1
+
+
+def test_a_queue_with_a_backlog_is_left_alone_and_a_few_messages_are_not_a_backlog(
+    cast: Cast, word_mark: ReferenceAsset, settings, redis_broker: tuple[Any, str]
+) -> None:
+    client, prefix = redis_broker
+    sweep.sweep_pending()  # the sentinel is set: from here on only stale rows are queued again
+    listings_ingest(items=[listing_item("Q1", title="AURORA replica")])
+    _lose_matching(list(Listing.objects.values_list("pk", flat=True)))
+    client.delete(f"{prefix}match")
+    client.rpush(f"{prefix}match", *[b"x"] * settings.SWEEP_BACKLOG)  # a backlog waiting for workers
+    assert sweep.queue_depth("match") == settings.SWEEP_BACKLOG
+    assert sweep.sweep_pending(only=["listings"])["listings"].startswith("skipped")
+    client.ltrim(f"{prefix}match", 0, 2)  # a heartbeat or two: work is not piling up
+    assert sweep.sweep_pending(only=["listings"])["listings"] == 1
