@@ -111,7 +111,9 @@ def sweep_pending(
     for sweeper in sweepers():
         if only and sweeper.name not in only:
             continue
-        depth = queue_depth(sweeper.queue)
+        # After the broker lost its messages, what its queues hold was sent since (by the relay just
+        # now, say): it is no sign that the lost work is still on its way.
+        depth = None if report.get("broker_lost_messages") else queue_depth(sweeper.queue)
         if depth is not None and depth >= settings.SWEEP_BACKLOG:
             report[sweeper.name] = f"skipped: {depth} message(s) still queued on {sweeper.queue}"
             continue

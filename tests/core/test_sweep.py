@@ -186,7 +186,7 @@ def redis_broker() -> Iterator[tuple[Any, str]]:
 
 
 def test_when_the_broker_lost_its_messages_every_pending_row_is_queued_again_at_once(
-    cast: Cast, redis_broker: tuple[Any, str]
+    cast: Cast, redis_broker: tuple[Any, str], settings
 ) -> None:
     client, prefix = redis_broker
     assert sweep.sweep_pending()["broker_lost_messages"] is True  # a new broker: no sentinel yet
@@ -197,10 +197,12 @@ def test_when_the_broker_lost_its_messages_every_pending_row_is_queued_again_at_
     # Redis restarted without persistence: the queue and the sentinel are gone (this test's keys
     # only: the database is shared with other tests' workers).
     client.delete(*client.scan_iter(match=f"{prefix}*"))
+    # Sent since the restart (the outbox relay): no sign that the lost work is on its way.
+    client.rpush(f"{prefix}match", *[b"x"] * settings.SWEEP_BACKLOG)
     report = sweep.sweep_pending()
     assert report["broker_lost_messages"] is True
-    assert report["listings"] == 3  # not waiting SWEEP_STALE_AFTER for them
-    assert client.llen(f"{prefix}match") == 1
+    assert report["listings"] == 3  # not waiting SWEEP_STALE_AFTER for them, nor for the queue to drain
+    assert client.llen(f"{prefix}match") == settings.SWEEP_BACKLOG + 1
 
 
 def test_a_queue_with_a_backlog_is_left_alone_and_a_few_messages_are_not_a_backlog(
