@@ -15,13 +15,15 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from brands.models import Job, ReferenceAsset
@@ -406,7 +408,12 @@ def listings_match(*, listing_ids: list[int], source: str = Detection.Source.SCA
             ListingImage.objects.filter(pk=image_id).update(
                 match_status=ListingImage.MatchStatus.FAILED, match_error=error
             )
-        Listing.objects.filter(pk__in=[listing.pk for listing in listings]).update(needs_matching=False)
+        # Only what was matched is done: a listing whose text or images changed after it was
+        # loaded (an image stored meanwhile) keeps needs_matching for the task that change queued,
+        # or for the sweep if that task is lost.
+        if listings:
+            as_loaded = reduce(or_, (Q(pk=listing.pk, changed_at=listing.changed_at) for listing in listings))
+            Listing.objects.filter(as_loaded).update(needs_matching=False)
         if touched:
             listing_risk_refresh(listing_ids=touched)
     # A back-scan runs in many chunks: its findings are on the asset's job and the detections
@@ -433,10 +440,18 @@ def listings_queue_matching(*, listing_ids: list[int], source: str = Detection.S
 
 def listings_requeue_stale(*, cutoff: datetime, limit: int) -> int:
     """Sweeper: listings still waiting to be matched since before `cutoff` are queued again."""
+    # Also a listing with a stored image never matched (a flag cleared by a run that began before
+    # the image arrived, in data written before that was fixed).
+    unmatched_image = Q(
+        images__status=ListingImage.Status.STORED,
+        images__match_status=ListingImage.MatchStatus.PENDING,
+        images__updated_at__lt=cutoff,
+    )
     ids = list(
-        Listing.objects.filter(needs_matching=True, changed_at__lt=cutoff, updated_at__lt=cutoff)
+        Listing.objects.filter(Q(needs_matching=True) | unmatched_image, changed_at__lt=cutoff, updated_at__lt=cutoff)
         .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", flat=True)
+        .distinct()[:limit]
     )
     if ids:
         with transaction.atomic():

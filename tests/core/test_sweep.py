@@ -8,6 +8,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -15,8 +16,10 @@ from brands import services as brand_services
 from brands.models import Job, ReferenceAsset
 from core import sweep
 from core.models import OutboxMessage
+from listings import matching
 from listings.models import Detection, Listing, ListingImage
-from listings.services import listings_ingest
+from listings.services import listing_image_upload, listings_ingest
+from portal import demo_art
 from takedowns.models import Notification
 from takedowns.services.notifications import notify
 from tests.conftest import Cast
@@ -57,6 +60,52 @@ def test_listings_whose_matching_was_lost_are_matched_by_the_sweep(cast: Cast, w
     # Swept again: nothing is pending, nothing is queued twice.
     assert sweep.sweep_pending()["listings"] == 0
     assert Detection.objects.filter(listing_id__in=ids).count() == 3
+
+
+def _listing_with_a_stored_photo(external_id: str) -> tuple[Listing, ListingImage]:
+    listings_ingest(items=[listing_item(external_id, title="Leather bag")])
+    listing = Listing.objects.get(external_id=external_id)
+    photo = demo_art.product_photo("bag", seed=4, logo=demo_art.sun_logo(), logo_scale=0.22)
+    image = listing_image_upload(listing=listing, file=SimpleUploadedFile("p.jpg", photo, content_type="image/jpeg"))
+    return listing, image
+
+
+def test_an_image_stored_while_its_listing_was_being_matched_is_not_lost(cast: Cast, monkeypatch) -> None:
+    """A run that loaded the listing before the image arrived must not clear the flag the image set."""
+    listing, image = _listing_with_a_stored_photo("RACE")
+    # The image is still being fetched when a matching run (for the title) starts.
+    ListingImage.objects.filter(pk=image.pk).update(status=ListingImage.Status.PENDING, match_status="pending")
+    real_findings = matching.listing_findings
+
+    def image_arrives_meanwhile(catalogue, loaded, summary):  # the fetch worker stores it; its task is lost
+        ListingImage.objects.filter(pk=image.pk).update(status=ListingImage.Status.STORED)
+        Listing.objects.filter(pk=loaded.pk).update(needs_matching=True, changed_at=timezone.now())
+        return real_findings(catalogue, loaded, summary)
+
+    monkeypatch.setattr(matching, "listing_findings", image_arrives_meanwhile)
+    matching.listings_match(listing_ids=[listing.pk])
+    monkeypatch.setattr(matching, "listing_findings", real_findings)
+
+    listing.refresh_from_db()
+    assert listing.needs_matching  # still owed a run with the image
+    Listing.objects.filter(pk=listing.pk).update(changed_at=AN_HOUR_AGO, updated_at=AN_HOUR_AGO)
+    assert sweep.sweep_pending()["listings"] == 1
+    image.refresh_from_db()
+    listing.refresh_from_db()
+    assert image.match_status == ListingImage.MatchStatus.DONE
+    assert not listing.needs_matching
+
+
+def test_a_stored_image_never_matched_is_swept_even_without_the_listings_flag(cast: Cast) -> None:
+    """Rows left by the old unconditional clear: the flag is gone but the image was never matched."""
+    listing, image = _listing_with_a_stored_photo("LEGACY")
+    ListingImage.objects.filter(pk=image.pk).update(match_status="pending", matched_at=None, updated_at=AN_HOUR_AGO)
+    Listing.objects.filter(pk=listing.pk).update(needs_matching=False, changed_at=AN_HOUR_AGO, updated_at=AN_HOUR_AGO)
+
+    assert sweep.sweep_pending()["listings"] == 1
+    image.refresh_from_db()
+    assert image.match_status == ListingImage.MatchStatus.DONE
+    assert sweep.sweep_pending()["listings"] == 0
 
 
 def test_recently_changed_listings_are_left_to_their_own_task(cast: Cast, word_mark: ReferenceAsset) -> None:
