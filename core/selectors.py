@@ -6,19 +6,19 @@ request id and both hashes, so a recipient can recompute
     sha256(prev_hash + json.dumps({<CONTENT_FIELDS>}, sort_keys=True, ensure_ascii=False,
                                    separators=(",", ":")))
 
-and compare it with entry_hash (and with the portal's chain, which holds that hash).
+and compare it with entry_hash (and with the portal's chain, which holds that hash). In the CSV
+form, first drop one leading apostrophe from any cell that has one (formula neutralisation).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from core.audit_chain import CONTENT_FIELDS, canonical_json, content_dict
+from core.csv_export import csv_text
 from core.models import AuditEvent
 
 EXPORT_FIELDS = ("id", *CONTENT_FIELDS, "prev_hash", "entry_hash")
@@ -44,12 +44,11 @@ def audit_export_json(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
 def audit_export_csv(events: Iterable[AuditEvent]) -> str:
     """One row per event; `data` as its canonical JSON, `brand_id` blank when there is none.
 
-    Cells are written as stored (no spreadsheet-formula escaping): changing one would break its hash.
+    Cells a spreadsheet would run as formulas are neutralised (core.csv_export): the hashes are of
+    the raw values, which a recipient gets back by dropping one leading apostrophe from a cell.
     """
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_FIELDS)
+    rows = []
     for record in audit_export_json(events):
         record["data"] = canonical_json(record["data"])
-        writer.writerow(["" if record[name] is None else record[name] for name in EXPORT_FIELDS])
-    return out.getvalue()
+        rows.append([record[name] for name in EXPORT_FIELDS])
+    return csv_text(EXPORT_FIELDS, rows)

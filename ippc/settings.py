@@ -7,11 +7,16 @@ DATABASE_URL, REDIS_URL and (optionally) the S3 bucket variables; see README.
 
 from __future__ import annotations
 
+import ipaddress
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
+from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from ippc.env import env_bool, env_float, env_int, env_list, env_str
@@ -58,25 +63,34 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "storages",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     # IPPC, lowest layer first: takedowns -> listings -> brands -> core.
     "core",
     "brands",
     "listings",
     "takedowns",
     "portal",
+    "axes",  # last, as django-axes asks: its checks see every other app's settings
 ]
 
 MIDDLEWARE = [
     "core.api.errors.ApiErrorMiddleware",  # outermost: sees every error response, even a middleware's
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "core.middleware.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.mfa.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a lockout into our "locked out" page (last: sees it first)
 ]
 
 ROOT_URLCONF = "ippc.urls"
@@ -128,7 +142,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["core.auth.UsernameOrEmailBackend"]
+# django-axes first: a locked-out user name + address is refused before its password is checked.
+AUTHENTICATION_BACKENDS = ["core.auth.LockoutBackend", "core.auth.UsernameOrEmailBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -277,6 +292,40 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+
+# The client's real address (core.client_ip): X-Forwarded-For is believed only as far as our own
+# proxies. TRUSTED_PROXY_COUNT: how many proxies of ours are in front of the app; or TRUSTED_PROXIES:
+# their networks. Neither (the default): the address is REMOTE_ADDR and the header is ignored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_network!r} is not an address or network ({_exc}).") from None
+
+# Password guessing (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one user name from
+# one client address, that pair is locked for LOGIN_LOCKOUT_MINUTES (web login, admin and the API
+# token endpoint alike); a password reset by email unlocks it at once.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "core.auth.login_key"
+AXES_LOCKOUT_CALLABLE = "core.lockout.locked_out"
+AXES_VERBOSE = False
+AXES_HTTP_RESPONSE_CODE = 429
+
+# Second factor (django-otp: TOTP authenticator apps, single-use recovery codes). Required of
+# moderators and platform admins (MFA_REQUIRED_FOR_STAFF), optional for everyone else; a user who
+# has one must use it at every log-in, and API tokens are handed out only after it.
+MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", True)
+MFA_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = SITE_NAME
+
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "IPPC <noreply@ippc.localhost>")
@@ -301,6 +350,30 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
+# Content-Security-Policy (django-csp): scripts and styles only from our own origin, no inline
+# script anywhere (nonces where a page needs one), style attributes allowed (they run nothing).
+# Pictures may come from S3 when files are redirected there (CSP_MEDIA_ORIGINS, derived below).
+CSP_MEDIA_ORIGINS = env_list("CSP_MEDIA_ORIGINS")
+if not CSP_MEDIA_ORIGINS and env_str("AWS_STORAGE_BUCKET_NAME"):
+    _endpoint = env_str("AWS_S3_ENDPOINT_URL")
+    CSP_MEDIA_ORIGINS = [_endpoint.rstrip("/")] if _endpoint else ["https://*.amazonaws.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "style-src-attr": [CSP_UNSAFE_INLINE],
+        "img-src": [CSP_SELF, "data:", *CSP_MEDIA_ORIGINS],
+        "font-src": [CSP_SELF, "data:"],
+        "connect-src": [CSP_SELF],
+        "worker-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
+
 # --- REST API -----------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -311,7 +384,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.api.filters.FilterBackend",  # filters by id take plain ids (core.api.filters)
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
@@ -319,13 +392,14 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.api.throttling.AnonThrottle",  # keyed on the real client address (core.client_ip)
+        "core.api.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
         "user": env_str("API_THROTTLE_USER", "6000/min"),
         "ingest": env_str("API_THROTTLE_INGEST", "600/min"),
+        "login": env_str("API_THROTTLE_LOGIN", "20/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",

@@ -259,6 +259,23 @@ def _review_detections() -> None:
         )  # fmt: skip
 
 
+def demo_second_factors() -> list[tuple[DemoUser, str, list[str]]]:
+    """Moderators and platform admins must log in with a second factor: give the demo's staff an
+    authenticator key (to type into any authenticator app) and recovery codes, new ones each call."""
+    from core.mfa import second_factor_provision
+
+    user_model = get_user_model()
+    factors = []
+    for demo in DEMO_USERS:
+        if demo.role not in ("moderator", "platform admin"):
+            continue
+        user = user_model.objects.filter(username=demo.username).first()
+        if user is not None:
+            key, codes = second_factor_provision(user=user)
+            factors.append((demo, key, codes))
+    return factors
+
+
 def reset_demo_passwords(*, password: str | None = None) -> list[tuple[DemoUser, str]]:
     user_model = get_user_model()
     credentials = []

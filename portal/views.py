@@ -14,6 +14,7 @@ from rest_framework.authtoken.models import Token
 
 from brands import selectors as brand_selectors
 from brands.tenancy import brand_roles
+from core import mfa
 from core.roles import is_platform_admin, is_platform_staff
 from portal import selectors
 
@@ -35,6 +36,11 @@ def profile(request: HttpRequest) -> HttpResponse:
         "memberships": brand_selectors.user_memberships(user=request.user),
         "token": token,
         "new_token_key": request.session.pop("new_token_key", None),
+        "mfa": {
+            "enabled": mfa.has_second_factor(request.user),
+            "required": mfa.second_factor_required(request.user),
+            "codes_left": mfa.recovery_codes_left(request.user),
+        },
     }
     return render(request, "portal/profile.html", context)
 

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import pytest
 from django.db import transaction
+from django.test import Client as DjangoClient
 from rest_framework.test import APIClient
 
 from brands import services
@@ -30,6 +31,40 @@ REQUIRE_SERVICES = os.environ.get("IPPC_REQUIRE_SERVICES") == "1"
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def force_login_password_only(client: Any, user: Any) -> None:
+    """A log-in by password alone: the second factor not yet proven (what a real log-in starts as)."""
+    _PASSWORD_ONLY_FORCE_LOGIN(client, user)
+
+
+def second_factor_for(user: Any) -> Any:
+    """The user's confirmed authenticator (made if missing), as a user who set one up has."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def _force_login_with_second_factor(client: Any, user: Any, backend: str | None = None) -> None:
+    """Tests log platform staff in as they really arrive: password and second factor both proven."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from core.mfa import has_second_factor, second_factor_required
+
+    _PASSWORD_ONLY_FORCE_LOGIN(client, user, backend)
+    if second_factor_required(user) or has_second_factor(user):
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = second_factor_for(user).persistent_id
+        session.save()
+
+
+_PASSWORD_ONLY_FORCE_LOGIN = DjangoClient.force_login
+
+
+@pytest.fixture(autouse=True)
+def _staff_log_in_with_their_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DjangoClient, "force_login", _force_login_with_second_factor)
 
 
 @pytest.fixture(autouse=True)

@@ -12,10 +12,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from brands.models import Brand
 from brands.tenancy import BrandScopedViewSet, require_manage
+from core.api.throttling import ScopedThrottle
 from core.roles import is_platform_system
 from listings import selectors, services
 from listings.api.serializers import (
@@ -63,7 +63,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_throttles(self):
         if self.action == "bulk":
             self.throttle_scope = "ingest"
-            return [ScopedRateThrottle()]
+            return [ScopedThrottle()]
         return super().get_throttles()
 
     def get_queryset(self):
@@ -76,7 +76,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return selectors.listing_search(user=self.request.user, query=query).prefetch_related("images")
 
     @extend_schema(
-        parameters=[ListingSearchSerializer, OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        parameters=[ListingSearchSerializer, PageParamsSerializer],
         responses={200: ListingPageSerializer},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -151,16 +151,11 @@ def webhook_endpoint_create(
     *, actor: Any, brand: Any | None, url: str, events: list[str] | None = None, description: str = ""
 ) -> WebhookEndpoint:
     from django.core.exceptions import ValidationError
-    from django.core.validators import URLValidator
 
     from core.services import audit_record
 
     _check_may_manage_endpoints(actor, brand.pk if brand else None)
-    url = (url or "").strip()
-    try:
-        URLValidator(schemes=["https", "http"])(url)
-    except ValidationError:
-        raise ValidationError({"url": "Enter an http(s) URL the platform can reach."}) from None
+    url = webhook_url_check(url)
     unknown = sorted(set(events or []) - set(EVENTS))
     if unknown:
         raise ValidationError({"events": f"Unknown events: {', '.join(unknown)}. Known: {', '.join(EVENTS)}."})
@@ -181,6 +176,40 @@ def webhook_endpoint_create(
             data={"url": url, "events": endpoint.events},
         )
     return endpoint
+
+
+def webhook_url_check(url: str) -> str:
+    """The URL, stripped, if deliveries may go to it: the same address policy as delivery itself (http(s),
+    a public address or WEBHOOK_ALLOWED_NETWORKS, every address the name resolves to), checked when an
+    endpoint is saved so that a private, loopback or metadata address is refused at once, not at the
+    first delivery. (Delivery checks again: DNS may change.)"""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    from listings.fetch import FetchFailed, FetchRefused, check_url
+
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["https", "http"])(url)
+    except ValidationError:
+        raise ValidationError({"url": "Enter an http(s) URL the platform can reach."}) from None
+    try:
+        check_url(url, _webhook_policy())
+    except (FetchRefused, FetchFailed) as exc:
+        reason = str(exc).replace("image URL", "webhook URL").replace("Image URL", "Webhook URL")
+        raise ValidationError({"url": reason}) from None
+    return url
+
+
+def _webhook_policy() -> Any:
+    from listings.fetch import FetchPolicy
+
+    return FetchPolicy(
+        timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        total_timeout=settings.WEBHOOK_TIMEOUT_SECONDS * 2,
+        allowed_networks=settings.WEBHOOK_ALLOWED_NETWORKS,
+        user_agent="IPPC-webhooks/1.0",
+    )
 
 
 def _check_may_manage_endpoints(actor: Any, brand_id: int | None) -> None:
@@ -249,7 +278,7 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
     2xx: delivered. 408/429/5xx and network errors: retried with exponential backoff and jitter
     up to WEBHOOK_MAX_ATTEMPTS. Other 4xx and refused URLs (private addresses): failed at once.
     """
-    from listings.fetch import FetchFailed, FetchPolicy, FetchRefused, post_json
+    from listings.fetch import FetchFailed, FetchRefused, post_json
 
     with transaction.atomic():
         delivery = (
@@ -276,12 +305,7 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
         "X-IPPC-Delivery-Attempt": str(delivery.attempts),
         SIGNATURE_HEADER: webhook_signature(endpoint.secret, body, int(time.time())),
     }
-    policy = FetchPolicy(
-        timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-        total_timeout=settings.WEBHOOK_TIMEOUT_SECONDS * 2,
-        allowed_networks=settings.WEBHOOK_ALLOWED_NETWORKS,
-        user_agent="IPPC-webhooks/1.0",
-    )
+    policy = _webhook_policy()
     status_code: int | None = None
     retry = False
     try:

@@ -77,6 +77,25 @@ def _password(seed_output: str, username: str) -> str:
     return match.group(1)
 
 
+def _authenticator_key(seed_output: str, username: str) -> str:
+    match = re.search(rf"^\s+{re.escape(username)}\s+authenticator key ([A-Z2-7 ]+?)\s+recovery", seed_output, re.M)
+    assert match, seed_output
+    return match.group(1).replace(" ", "")
+
+
+def _second_factor(opener: urllib.request.OpenerDirector, base: str, page: str, key: str) -> str:
+    """Type the authenticator app's current code into the verification page."""
+    from base64 import b32decode
+
+    from django_otp.oath import totp
+
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    code = f"{totp(b32decode(key)):06d}"
+    data = urllib.parse.urlencode({"token": code, "csrfmiddlewaretoken": token, "next": "/"})
+    request = urllib.request.Request(f"{base}/accounts/2fa/verify/", data=data.encode(), headers={"Referer": base})
+    return opener.open(request).read().decode()
+
+
 def test_login_page_is_served(demo_server: tuple[str, str]) -> None:
     base, _ = demo_server
     response = urllib.request.urlopen(f"{base}/")
@@ -110,7 +129,11 @@ def test_demo_seller_and_moderator_see_the_takedown_workflow(demo_server: tuple[
     centre = seller.open(f"{base}/takedowns/seller/").read().decode()
     assert "AUR0RA Luna bag" in centre  # its own counter-noticed listing
     assert "N0RDPEAK" not in centre  # another seller's notices are not shown
-    moderator, _ = _login(base, "maya", _password(seed_output, "maya"))
+    moderator, html = _login(base, "maya", _password(seed_output, "maya"))
+    assert "Confirm it" in html  # a moderator's password alone opens nothing
+    with pytest.raises(urllib.error.HTTPError):
+        moderator.open(f"{base}/api/v1/me/")
+    html = _second_factor(moderator, base, html, _authenticator_key(seed_output, "maya"))
     queue = moderator.open(f"{base}/takedowns/moderation/").read().decode()
     assert "overdue" in queue.lower()
     with pytest.raises(urllib.error.HTTPError) as excinfo:

@@ -50,6 +50,23 @@ def test_seed_creates_every_role_and_prints_working_credentials() -> None:
     assert "Nordpeak" not in html
 
 
+def test_demo_staff_get_an_authenticator_key_and_recovery_codes_that_work() -> None:
+    from base64 import b32decode
+
+    from django_otp import match_token
+    from django_otp.oath import totp
+
+    output = _seed()
+    keys = dict(re.findall(r"^\s+(\w+)\s+authenticator key ([A-Z2-7 ]+?)\s+recovery codes", output, re.M))
+    assert set(keys) == {"maya", "admin"}
+    maya = get_user_model().objects.get(username="maya")
+    code = f"{totp(b32decode(keys['maya'].replace(' ', ''))):06d}"
+    assert match_token(maya, code) is not None
+    recovery = re.search(r"^\s+maya\s+authenticator key .* recovery codes (\S+),", output, re.M).group(1)
+    assert match_token(maya, recovery) is not None
+    assert match_token(maya, recovery) is None  # a recovery code works once
+
+
 def test_second_run_changes_nothing_and_prints_no_passwords() -> None:
     _seed()
     users = get_user_model().objects.count()

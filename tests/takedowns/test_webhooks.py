@@ -228,8 +228,11 @@ def test_retries_stop_at_the_maximum(cast, right, receiver, settings, django_cap
 def test_a_private_address_fails_without_any_request(
     cast, right, receiver, settings, django_capture_on_commit_callbacks, allowed, url
 ) -> None:
+    # Saved when the policy allowed it (creation checks too: see test_a_private_webhook_url_is_refused_when_saved);
+    # the address is checked again at every delivery, since the allowlist or DNS may have changed since.
+    endpoint = _endpoint(cast, receiver.url, brand=cast.brand_a)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=url or receiver.url)
     settings.WEBHOOK_ALLOWED_NETWORKS = allowed
-    endpoint = _endpoint(cast, url or receiver.url, brand=cast.brand_a)
     _file(cast, right, django_capture_on_commit_callbacks)
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 1, None)
@@ -284,3 +287,48 @@ def test_only_managers_add_brand_endpoints_and_only_admins_platform_ones(cast, r
     assert not WebhookEndpoint.objects.exists()
     assert webhook_endpoint_create(actor=cast.manager_a, brand=cast.brand_a, url=receiver.url).secret
     assert webhook_endpoint_create(actor=cast.admin, brand=None, url=receiver.url).brand is None
+
+
+# --- The address policy when an endpoint is saved ---------------------------------------------------
+
+REFUSED_URLS = [
+    "http://127.0.0.1/hook",
+    "http://localhost:8000/hook",
+    "http://[::1]/hook",
+    "http://0x7f000001/hook",
+    "http://2130706433/hook",
+    "http://10.0.0.8/hook",
+    "http://192.168.1.10/hook",
+    "http://172.16.5.4/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::ffff:169.254.169.254]/hook",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://0.0.0.0/hook",
+]
+
+
+@pytest.mark.parametrize("url", REFUSED_URLS)
+def test_a_private_webhook_url_is_refused_when_saved(cast, settings, url) -> None:
+    from rest_framework.test import APIClient
+
+    settings.WEBHOOK_ALLOWED_NETWORKS = ()
+    api = APIClient()
+    api.force_authenticate(cast.manager_a)
+    response = api.post("/api/v1/webhooks/", {"brand": cast.brand_a.pk, "url": url}, format="json")
+    assert response.status_code == 400, response.content
+    reason = " ".join(response.json()["url"])
+    assert any(word in reason for word in ("private or reserved", "could not be found", "Enter an http(s) URL")), reason
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_public_webhook_url_is_saved_and_the_page_form_refuses_a_private_one(cast, settings) -> None:
+    from django.test import Client
+
+    settings.WEBHOOK_ALLOWED_NETWORKS = ()
+    client = Client()
+    client.force_login(cast.manager_a)
+    page = client.post("/takedowns/webhooks/", {"brand": cast.brand_a.pk, "url": "http://169.254.169.254/latest/"})
+    assert page.status_code == 422
+    assert "private or reserved" in page.content.decode()
+    saved = webhook_endpoint_create(actor=cast.manager_a, brand=cast.brand_a, url=" https://93.184.215.14/ippc ")
+    assert saved.url == "https://93.184.215.14/ippc"

@@ -7,7 +7,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from portal.demo import DemoUser, demo_is_needed, reset_demo_passwords, seed_demo
+from portal.demo import DemoUser, demo_is_needed, demo_second_factors, reset_demo_passwords, seed_demo
 
 
 class Command(BaseCommand):
@@ -31,6 +31,7 @@ class Command(BaseCommand):
             if not credentials:
                 raise CommandError("No demo users found.")
             self._print(credentials, "New demo passwords")
+            self._print_second_factors(demo_second_factors())
             return
         if not demo_is_needed():
             self.stdout.write("Database already has users: demo data not seeded (use --reset-passwords for new ones).")
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
             credentials = seed_demo(password=password)
         self._print(credentials, "Demo data created. Log in with (shown once)")
+        self._print_second_factors(demo_second_factors())
 
     def _print(self, credentials: list[tuple[DemoUser, str]], title: str) -> None:
         self.stdout.write(self.style.SUCCESS(title + ":"))
@@ -46,3 +48,11 @@ class Command(BaseCommand):
         for demo, password in credentials:
             self.stdout.write(f"  {demo.role_label:<16}{demo.brand or '-':<20}{demo.username:<14}{password}")
         self.stdout.write("  (user name or email both work at the login page)")
+
+    def _print_second_factors(self, factors: list[tuple[DemoUser, str, list[str]]]) -> None:
+        if not factors:
+            return
+        self.stdout.write("  Moderators and platform admins also need a second factor: type the key into an")
+        self.stdout.write("  authenticator app (or use a recovery code once; more on the Profile page):")
+        for demo, key, codes in factors:
+            self.stdout.write(f"  {demo.username:<8}authenticator key {key}   recovery codes {', '.join(codes[:3])}")
