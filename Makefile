@@ -5,7 +5,7 @@ PORT ?= 8000
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format check worker beat drills bench-search bench-matching bench-pipeline bench-hamming bench-logo-diagnosis bench-logo train-logo clean help
+.PHONY: run test lint format check audit worker beat drills bench-search bench-matching bench-pipeline bench-hamming bench-logo-diagnosis bench-logo train-logo clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -13,6 +13,7 @@ help:
 	@echo "make test   - run the whole test suite (embedded SQLite default unless DATABASE_URL is set)"
 	@echo "make lint   - ruff check + format check"
 	@echo "make check  - Django system checks, migrations check, OpenAPI schema validation"
+	@echo "make audit  - known vulnerabilities in the pinned dependencies (pip-audit)"
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))."; exit 1; }
@@ -48,6 +49,11 @@ worker: $(STAMP)
 
 beat: $(STAMP)
 	$(VENV)/bin/celery -A ippc beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+# Known vulnerabilities in the pinned dependencies (pip-audit; needs PyPI's JSON API).
+# AUDIT_ARGS=--strict also fails when a package could not be checked.
+audit: $(STAMP)
+	$(PY) .ci/audit.py $(AUDIT_ARGS)
 
 # Failure drills with real processes (PostgreSQL + a Redis of their own + workers, beat, gunicorn):
 # worker SIGKILL mid-batch, broker stopped, database cut, the embedded default under load.
