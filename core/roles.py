@@ -15,6 +15,9 @@ PLATFORM_ADMINS = "Platform admins"
 
 # Apps whose models platform admins may change in the Django admin; moderators may view them.
 _MANAGED_APPS = ("core", "brands", "listings", "takedowns", "auth", "authtoken")
+# Account security (second-factor devices, login lockouts): platform admins only, to help a user who
+# lost their phone or unlock an account; moderators do not even see them.
+_ADMIN_ONLY_APPS = ("otp_totp", "otp_static", "axes")
 
 
 def _group_names(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
@@ -54,7 +57,7 @@ def ensure_platform_groups(sender: Any = None, **kwargs: Any) -> None:
     moderators, _ = Group.objects.get_or_create(name=MODERATORS)
     Group.objects.get_or_create(name="Platform systems")  # API access for ingestion; no admin rights
     managed = Permission.objects.filter(content_type__app_label__in=_MANAGED_APPS)
-    admins.permissions.set(managed)
+    admins.permissions.set(Permission.objects.filter(content_type__app_label__in=_MANAGED_APPS + _ADMIN_ONLY_APPS))
     moderators.permissions.set(managed.filter(codename__startswith="view_"))
 
 

@@ -56,11 +56,13 @@ def test_a_moderator_without_a_second_factor_cannot_reach_the_queue_and_with_one
     assert b32decode(secret.replace(" ", "")) == device.bin_key
 
     wrong = client.post(blocked["Location"], {"token": "000000" if _code(device) != "000000" else "111111"})
-    assert wrong.status_code == 200 and "did not match" in wrong.content.decode()
+    assert wrong.status_code == 200
+    assert "did not match" in wrong.content.decode()
     device = TOTPDevice.objects.get(user=cast.moderator, confirmed=False)
     device.throttle_reset()  # django-otp slows down the next try after a wrong code (1 s, doubling)
     confirmed = client.post(blocked["Location"], {"token": _code(device), "next": QUEUE})
-    assert confirmed.status_code == 302 and "/accounts/2fa/recovery/" in confirmed["Location"]
+    assert confirmed.status_code == 302
+    assert "/accounts/2fa/recovery/" in confirmed["Location"]
     codes = client.get(confirmed["Location"])
     recovery = re.findall(r"[0-9a-f]{8}-[0-9a-f]{8}", codes.content.decode())
     assert len(recovery) == 10
@@ -144,3 +146,18 @@ def test_api_tokens_are_handed_out_only_with_the_second_factor(cast: Cast) -> No
     # A brand user without a second factor: the password is enough.
     plain = api.post("/api/v1/auth/token/", {"username": cast.manager_a.username, "password": PASSWORD})
     assert plain.status_code == 200
+
+
+def test_a_platform_admin_can_remove_a_lost_authenticator_and_a_moderator_cannot_see_any(cast: Cast) -> None:
+    lost = second_factor_for(cast.manager_a)
+    moderator = Client()
+    moderator.force_login(cast.moderator)
+    assert moderator.get("/admin/otp_totp/totpdevice/").status_code == 403
+    admin = Client()
+    admin.force_login(cast.admin)
+    listing = admin.get("/admin/otp_totp/totpdevice/")
+    assert listing.status_code == 200
+    page = admin.get(f"/admin/otp_totp/totpdevice/{lost.pk}/change/").content.decode()
+    assert lost.key not in page  # the secret is never shown
+    assert admin.post(f"/admin/otp_totp/totpdevice/{lost.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not mfa.has_second_factor(cast.manager_a)
