@@ -22,7 +22,9 @@ def _policy(header: str) -> dict[str, list[str]]:
     return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
 
 
-@pytest.mark.parametrize("path", ["/accounts/login/", "/", "/accounts/profile/", "/listings/", "/takedowns/moderation/"])
+@pytest.mark.parametrize(
+    "path", ["/accounts/login/", "/", "/accounts/profile/", "/listings/", "/takedowns/moderation/"]
+)
 def test_pages_carry_a_policy_that_forbids_inline_and_foreign_scripts(cast: Cast, path: str) -> None:
     client = Client()
     client.force_login(cast.moderator)
@@ -43,7 +45,9 @@ def test_no_template_has_an_inline_script_or_event_handler() -> None:
     offenders = []
     for path in TEMPLATES.rglob("*.html"):
         text = path.read_text()
-        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\son(click|submit|load|change|input)\s*=", text):
+        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(
+            r"\son(click|submit|load|change|input)\s*=", text
+        ):
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
 
