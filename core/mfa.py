@@ -103,9 +103,15 @@ def recovery_codes_regenerate(*, user: Any) -> list[str]:
 def _recovery_codes_replace(user: Any) -> list[str]:
     device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_NAME, defaults={"confirmed": True})
     device.token_set.all().delete()
-    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(settings.MFA_RECOVERY_CODES)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
-    return codes
+    # 12 hex digits (48 bits; django-otp slows down wrong guesses), shown in groups of four, stored
+    # without the dashes, which a user may type or not.
+    raw = [secrets.token_hex(6) for _ in range(settings.MFA_RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in raw])
+    return ["-".join(code[i : i + 4] for i in range(0, 12, 4)) for code in raw]
+
+
+def _normalized(token: str) -> str:
+    return "".join((token or "").split()).replace("-", "").lower()
 
 
 def recovery_codes_left(user: Any) -> int:
@@ -115,7 +121,7 @@ def recovery_codes_left(user: Any) -> int:
 def second_factor_verify(*, request: HttpRequest, token: str) -> bool:
     """Check a code from the authenticator or a recovery code (used up) and verify this session.
     Each device slows down repeated wrong codes itself (django-otp's throttling)."""
-    token = (token or "").strip().lower().replace(" ", "")
+    token = _normalized(token)
     if not token:
         return False
     device = match_token(request.user, token)
@@ -139,7 +145,7 @@ def second_factor_remove(*, actor: Any, user: Any) -> None:
 def token_check(*, user: Any, token: str) -> str | None:
     """For the API token endpoint: None if this user may have a token with this code, else why not."""
     if has_second_factor(user):
-        token = (token or "").strip().lower().replace(" ", "")
+        token = _normalized(token)
         if not token:
             return "This account has a second factor: send the code from your authenticator app as `otp`."
         if match_token(user, token) is None:
