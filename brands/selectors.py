@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from brands.models import AgentAuthorization, Brand, IPRight, Job, Membership, ReferenceAsset
@@ -12,10 +13,23 @@ from core.models import AuditEvent
 from core.roles import is_platform_staff
 
 
+def _membership_count(**conditions: object) -> Coalesce:
+    """A brand's memberships, counted in a subquery: `for_user` joins the memberships to the reader's
+    own, so a count over that join would say "1 member" to every brand user."""
+    rows = (
+        Membership.objects.filter(brand=OuterRef("pk"), **conditions)
+        .order_by()
+        .values("brand")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 def brand_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Brand]:
     return Brand.objects.for_user(user).annotate(
-        member_count=Count("memberships", distinct=True),
-        manager_count=Count("memberships", filter=Q(memberships__role=Membership.Role.MANAGER), distinct=True),
+        member_count=_membership_count(),
+        manager_count=_membership_count(role=Membership.Role.MANAGER),
     )
 
 

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from listings import views, views_detections
+from listings import views, views_detections, views_exports
 
 app_name = "listings"
 
 urlpatterns = [
     path("", views.search, name="search"),
+    path("export.csv", views_exports.listing_export, name="export"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/detections/", views_detections.listing_detections, name="listing-detections"),
     path("images/<int:pk>/", views.image, name="image"),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("saved/new/", views.saved_search_new, name="saved-new"),
     path("saved/<int:pk>/<str:action>/", views.saved_search_action, name="saved-action"),
     path("detections/", views_detections.detection_list, name="detections"),
+    path("detections/export.csv", views_exports.detection_export, name="detections-export"),
     path("detections/risk-badges/", views_detections.risk_badges, name="risk-badges"),
     path("detections/<int:pk>/", views_detections.detection_detail, name="detection-detail"),
     path("detections/<int:pk>/state/", views_detections.detection_state, name="detection-state"),

@@ -21,8 +21,8 @@ from brands.models import Brand
 from brands.tenancy import can_manage, get_scoped_or_404
 from core.roles import is_platform_staff
 from listings import selectors
-from listings.filters import DetectionFilter
 from listings.models import Detection, Listing
+from listings.page_filters import LEAD_SIGNALS, SIGNAL_LABELS, DetectionPageFilter
 
 PER_PAGE = 25
 MAX_BADGE_LISTINGS = 100
@@ -39,13 +39,13 @@ def _require_detections(request: HttpRequest) -> None:
 def detection_list(request: HttpRequest) -> HttpResponse:
     _require_detections(request)
     detections = selectors.detection_list(user=request.user)
-    filters = DetectionFilter(request.GET or None, queryset=detections)
+    filters = DetectionPageFilter(request.GET or None, queryset=detections)
     rows = filters.qs if filters.is_bound and filters.is_valid() else detections
     # The counts answer "how many of each state with my other filters", so they ignore `state`.
     without_state = request.GET.copy()
     without_state.pop("state", None)
     without_state.pop("page", None)
-    unstated = DetectionFilter(without_state, queryset=detections)
+    unstated = DetectionPageFilter(without_state, queryset=detections)
     counts = selectors.detection_counts(detections=unstated.qs if unstated.is_valid() else detections)
     page = Paginator(rows.order_by("-score", "-created_at", "-id"), PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
@@ -80,11 +80,26 @@ def detection_list(request: HttpRequest) -> HttpResponse:
         "all_states_query": without_state.urlencode(),
         "brands": Brand.objects.for_user(request.user).order_by("name"),
         "states": Detection.State.choices,
-        "signals": ["image:hash", "image:local", "image:logo", "text"],
+        "signals": list(SIGNAL_LABELS.items()),
         "selected": {k: request.GET.get(k, "") for k in ("brand", "state", "signal", "min_score")},
         "querystring": params.urlencode(),
+        **_report_filters(request, detections),
     }
     return render(request, "listings/detection_list.html", context)
+
+
+def _report_filters(request: HttpRequest, detections: Any) -> dict[str, Any]:
+    """The filters the reports link with (dates, seller, marketplace, category, strongest signal)."""
+    seller = request.GET.get("seller", "")
+    seller_name = ""
+    if seller.isdigit():
+        row = detections.filter(listing__seller_id=int(seller)).values_list("listing__seller__name").first()
+        seller_name = row[0] if row else ""
+    return {
+        "more": {k: request.GET.get(k, "") for k in ("since", "until", "seller", "marketplace", "category", "lead")},
+        "seller_name": seller_name,
+        "leads": [(s, SIGNAL_LABELS[s]) for s in LEAD_SIGNALS],
+    }
 
 
 def _highlight(text: str, field: str, marks: list[dict], terms: list[dict]) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append(("Brands", reverse("brands:list"), "prefix"))
         items.append(("Listings", reverse("listings:search"), "prefix"))
         items.append(("Notices", reverse("takedowns:complaint-list"), "prefix"))
+        items.append(("Reports", reverse("reports"), "prefix"))
     if is_platform_staff(user):
         items.append(("Moderation", reverse("moderation:queue"), "prefix"))
         items.append(("Takedowns", reverse("takedowns:moderation-queue"), "prefix"))

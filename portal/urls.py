@@ -1,9 +1,10 @@
 from django.urls import path
 
-from portal import views, views_accounts
+from portal import views, views_accounts, views_reports
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("reports/", views_reports.reports, name="reports"),
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/token/rotate/", views.token_rotate, name="token-rotate"),
     path("accounts/token/revoke/", views.token_revoke, name="token-revoke"),

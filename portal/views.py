@@ -17,14 +17,22 @@ from brands.tenancy import brand_roles
 from core import mfa
 from core.roles import is_platform_admin, is_platform_staff
 from portal import selectors
+from portal.reports import dashboard_figures
+
+DASHBOARD_DAYS = 90
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    brands = list(brand_selectors.brand_list(user=request.user).order_by("name"))
+    figures = dashboard_figures(user=request.user, brand_ids=[b.pk for b in brands], days=DASHBOARD_DAYS)
+    for brand in brands:
+        brand.figures = figures.get(brand.pk, {})
     context = {
-        "brands": brand_selectors.brand_list(user=request.user),
+        "brands": brands,
         "roles": brand_roles(request.user),
         "is_staff_view": is_platform_staff(request.user),
+        "dashboard_days": DASHBOARD_DAYS,
     }
     return render(request, "portal/home.html", context)
 

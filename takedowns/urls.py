@@ -2,18 +2,20 @@
 
 from django.urls import path
 
-from takedowns import views_complaints, views_moderation, views_notifications, views_seller
+from takedowns import views_complaints, views_moderation, views_notifications, views_reports, views_seller
 
 app_name = "takedowns"
 
 urlpatterns = [
     # Complainants
     path("notices/", views_complaints.complaint_list, name="complaint-list"),
+    path("notices/export.csv", views_reports.complaint_export, name="complaint-export"),
     path("notices/new/", views_complaints.complaint_new, name="complaint-new"),
     path("notices/<int:pk>/", views_complaints.complaint_detail, name="complaint-detail"),
     path("notices/<int:pk>/receipt/", views_complaints.complaint_receipt, name="complaint-receipt"),
     path("notices/<int:pk>/submit/", views_complaints.complaint_submit, name="complaint-submit"),
     path("notices/<int:pk>/audit.<str:fmt>", views_complaints.complaint_audit, name="complaint-audit"),
+    path("notices/<int:pk>/print/", views_reports.complaint_print, name="complaint-print"),
     path("items/<int:pk>/withdraw/", views_complaints.item_withdraw, name="item-withdraw"),
     path("items/<int:pk>/answer/", views_complaints.item_answer, name="item-answer"),
     path("items/<int:pk>/legal-action/", views_complaints.item_legal_action, name="item-legal-action"),
@@ -27,7 +29,8 @@ urlpatterns = [
     path("moderation/items/<int:pk>/claim/", views_moderation.claim, name="moderation-claim"),
     path("moderation/items/<int:pk>/release/", views_moderation.release, name="moderation-release"),
     path("moderation/suspensions/", views_moderation.suspension_list, name="moderation-suspensions"),
-    path("moderation/report/", views_moderation.report, name="moderation-report"),
+    path("moderation/report/", views_reports.transparency_report, name="moderation-report"),
+    path("moderation/report/export.csv", views_reports.transparency_export, name="moderation-report-export"),
     path("moderation/suspensions/<int:pk>/", views_moderation.suspension_review, name="moderation-suspension"),
     # Sellers
     path("seller/", views_seller.seller_home, name="seller-home"),

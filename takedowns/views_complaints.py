@@ -20,12 +20,12 @@ from django.views.decorators.http import require_GET, require_POST
 from brands.downloads import private_file_response
 from brands.models import Brand
 from brands.tenancy import can_manage, get_scoped_or_404
-from core.roles import is_platform_staff
 from listings import selectors as listing_selectors
 from listings.models import ListingImage
 from takedowns import selectors
 from takedowns.forms import AnswerForm, ComplaintForm, LegalActionForm, SubmitDraftForm, WithdrawForm, split_ids
 from takedowns.models import Attachment, Complaint, ComplaintItem, Decision, Standing
+from takedowns.page_filters import ORIGINS, notice_filters
 from takedowns.services import complaints as complaint_services
 from takedowns.services.complaints import filer_and_statements
 from takedowns.services.standing import standing_set_auto_approve
@@ -47,18 +47,9 @@ def _require_reader(request: HttpRequest) -> None:
 @require_GET
 def complaint_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
-    brands = list(Brand.objects.for_user(request.user).order_by("name"))
-    complaints = selectors.complaint_list(user=request.user)
-    state = request.GET.get("state", "")
-    brand_id = request.GET.get("brand", "")
-    brand = next((b for b in brands if str(b.pk) == brand_id), None)
-    if brand is None and len(brands) == 1 and not is_platform_staff(request.user):
-        brand = brands[0]
-    if brand is not None:
-        complaints = complaints.filter(brand=brand)
-    if state in ComplaintItem.State.values:
-        # A subquery, not a join: a join would multiply the item counts annotated by the selector.
-        complaints = complaints.filter(pk__in=ComplaintItem.objects.filter(state=state).values("complaint_id"))
+    filters = notice_filters(user=request.user, data=request.GET)
+    brands, brand, state = filters.brands, filters.brand, filters.state
+    complaints = filters.complaints(selectors.complaint_list(user=request.user))
     page = Paginator(complaints.order_by("-created_at", "-id"), PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -69,6 +60,9 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         "states": ComplaintItem.State.choices,
         "selected": {"state": state, "brand": str(brand.pk) if brand else ""},
         "querystring": params.urlencode(),
+        "notice_filters": filters,
+        "origins": list(ORIGINS.items()),
+        "export_query": filters.query().urlencode(),
         "can_file": Brand.objects.manageable_by(request.user).exists(),
     }
     if brand is not None:

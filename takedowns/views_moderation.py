@@ -217,32 +217,3 @@ def suspension_review(request: HttpRequest, pk: int) -> HttpResponse:
         "decidable": suspension.state in (Suspension.State.ACTIVE, Suspension.State.APPEALED),
     }
     return render(request, "takedowns/moderation/suspension.html", context, status=422 if form.errors else 200)
-
-
-REPORT_PERIODS = (30, 90, 365)
-
-
-@login_required
-def report(request: HttpRequest) -> HttpResponse:
-    """The transparency report: notices by state and type, time to decision, proactive share, a daily chart."""
-    require_staff(request)
-    try:
-        days = int(request.GET.get("days", 90))
-    except ValueError:
-        days = 90
-    days = days if days in REPORT_PERIODS else 90
-    figures = selectors.transparency_report(days=days)
-    peak = max([max(d["received"], d["decided"]) for d in figures["daily"]] + [1])
-    width, height = 600, 140
-    step = width / max(len(figures["daily"]) - 1, 1)
-
-    def points(key: str) -> str:
-        return " ".join(f"{i * step:.1f},{height - height * d[key] / peak:.1f}" for i, d in enumerate(figures["daily"]))
-
-    context = {
-        "figures": figures,
-        "periods": REPORT_PERIODS,
-        "chart": {"width": width, "height": height, "peak": peak,
-                  "received": points("received"), "decided": points("decided")},
-    }  # fmt: skip
-    return render(request, "takedowns/moderation/report.html", context)
