@@ -23,6 +23,7 @@ FONT = 12
 CHAR_WIDTH = 0.6 * FONT  # a rough average glyph width, to lay out and shorten labels
 AXIS = "#6c757d"
 GRID = "#e9ecef"
+MIN_SCALE = 0.72
 
 
 def _number(value: float) -> str:
@@ -120,7 +121,10 @@ def _mark(tag: str, attrs: str, *, tooltip: str, link: str = "", text: str = "")
 
 def _open_svg(chart_id: str, title: str, description: str, width: int, height: int) -> list[str]:
     return [
+        # Never narrower than about 0.7 of its viewBox: on a phone the chart scrolls sideways in its frame
+        # rather than shrinking its text below reading size.
         f'<svg xmlns="http://www.w3.org/2000/svg" {_attrs(viewBox=f"0 0 {width} {height}")} width="100%" '
+        f'style="min-width:{round(width * MIN_SCALE)}px" '
         f'role="group" {_attrs(aria_labelledby=f"{chart_id}-title {chart_id}-desc", data_testid=chart_id)} '
         f'class="chart-svg" font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="{FONT}">',
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
@@ -318,10 +322,14 @@ def horizontal_bars(
     color: str = PALETTE[0],
     extra_headers: Sequence[str] = (),
     width: int = 560,
+    label_width: int = 200,
     value_format: Callable[[float], str] = _number,
 ) -> Chart:
-    """One bar per row (top sellers, states, categories), labelled, with its value at its end."""
-    label_width = 170
+    """One bar per row (top sellers, states, categories), labelled, with its value at its end.
+
+    `width` is the viewBox width: give a chart drawn across a whole page a wider one, so its text is not
+    scaled up with it (the SVG always fills its container).
+    """
     legend, legend_height = _legend([(series_name or value_label, color, "")], width, label_width + 8)
     row = 24
     top = legend_height + 26

@@ -16,31 +16,35 @@ from listings.models import Detection, Listing, ListingImage, Seller
 NEAR_RADIUS = 6  # bits of 64: the same photo re-encoded, resized or lightly edited
 MAX_IMAGES = 5000  # the newest detected listings' images; bounds the work on a very large brand
 TOP_CLUSTERS = 20
-MAX_TIES_SHOWN = 12
+LISTINGS_PER_PICTURE = 8  # shown; the count says how many there are
 
 
-@dataclass(frozen=True)
-class Tie:
-    """Two listings of different sellers with the same picture (distance 0 and same_file) or a near one."""
+@dataclass
+class SharedPicture:
+    """One picture (a file, or near-identical copies of it) used by listings of two or more sellers."""
 
-    first: int  # listing ids
-    second: int
-    first_image: int
-    second_image: int
-    same_file: bool
-    distance: int
+    image_id: int  # one of its images, to show
+    listings: list[Listing]
+    same_file: bool  # every copy is the same file; else near-identical, up to `max_distance` bits apart
+    max_distance: int = 0
+
+    @property
+    def shown_listings(self) -> list[Listing]:
+        return self.listings[:LISTINGS_PER_PICTURE]
+
+    @property
+    def more_listings(self) -> int:
+        return max(0, len(self.listings) - LISTINGS_PER_PICTURE)
 
 
 @dataclass
 class SellerCluster:
     sellers: list[Seller]
-    listings: list[Listing]
-    ties: list[Tie] = field(default_factory=list)
-    tie_count: int = 0
+    pictures: list[SharedPicture] = field(default_factory=list)
 
     @property
-    def shown_ties(self) -> list[Tie]:
-        return self.ties[:MAX_TIES_SHOWN]
+    def listing_count(self) -> int:
+        return len({listing.pk for picture in self.pictures for listing in picture.listings})
 
 
 class _Union:
@@ -57,6 +61,12 @@ class _Union:
     def join(self, a: int, b: int) -> None:
         self.parent[self.find(a)] = self.find(b)
 
+    def groups(self) -> list[list[int]]:
+        members: dict[int, list[int]] = defaultdict(list)
+        for item in list(self.parent):
+            members[self.find(item)].append(item)
+        return list(members.values())
+
 
 def seller_clusters(
     *,
@@ -67,66 +77,65 @@ def seller_clusters(
 ) -> list[SellerCluster]:
     """Clusters of two or more sellers among `detections`' listings (dismissed ones left out), largest first."""
     listing_ids = detections.exclude(state=Detection.State.DISMISSED).order_by().values("listing_id")
-    images = list(
+    rows = list(
         ListingImage.objects.filter(listing_id__in=listing_ids, status=ListingImage.Status.STORED)
         .exclude(sha256="")
         .order_by("-listing_id", "position")
         .values_list("id", "listing_id", "listing__seller_id", "sha256", "phash")[:max_images]
     )
-    seller_of = {image_id: seller_id for image_id, _, seller_id, _, _ in images}
-    listing_of = {image_id: listing_id for image_id, listing_id, _, _, _ in images}
-    union = _Union()
-    ties: list[Tie] = []
-    by_file: dict[str, list[int]] = defaultdict(list)
-    for image_id, _, _, sha256, _ in images:
-        by_file[sha256].append(image_id)
-    for group in by_file.values():
-        first = group[0]
-        for other in group[1:]:
-            if seller_of[other] != seller_of[first]:
-                union.join(seller_of[first], seller_of[other])
-                ties.append(Tie(listing_of[first], listing_of[other], first, other, True, 0))
-    hashed = [(image_id, phash) for image_id, _, _, _, phash in images if phash]
+    listing_of = {image_id: listing_id for image_id, listing_id, _, _, _ in rows}
+    seller_of = {image_id: seller_id for image_id, _, seller_id, _, _ in rows}
+    sha_of = {image_id: sha256 for image_id, _, _, sha256, _ in rows}
+    # Pictures: images joined when they are the same file or near-identical.
+    pictures = _Union()
+    first_with: dict[str, int] = {}
+    for image_id, _, _, sha256, _ in rows:
+        pictures.find(image_id)
+        if sha256 in first_with:
+            pictures.join(image_id, first_with[sha256])
+        else:
+            first_with[sha256] = image_id
+    distance_in: dict[int, int] = defaultdict(int)  # largest near distance seen in a picture (by image)
+    hashed = [(image_id, phash) for image_id, _, _, _, phash in rows if phash]
     if hashed:
         index = HammingIndex(radius=radius)
         index.add_many((phash, image_id) for image_id, phash in hashed)
-        sha_of = {image_id: sha256 for image_id, _, _, sha256, _ in images}
-        for (image_id, _), hits in zip(hashed, index.search_many([p for _, p in hashed], radius=radius), strict=True):
+        found = index.search_many([phash for _, phash in hashed], radius=radius)
+        for (image_id, _), hits in zip(hashed, found, strict=True):
             for other, distance in hits:
-                # Each pair once, across sellers, and not again when the files are the same (counted above).
-                if other <= image_id or seller_of[other] == seller_of[image_id] or sha_of[other] == sha_of[image_id]:
-                    continue
-                union.join(seller_of[image_id], seller_of[other])
-                ties.append(Tie(listing_of[image_id], listing_of[other], image_id, other, False, distance))
-    return _clusters(union, ties, limit)
-
-
-def _clusters(union: _Union, ties: list[Tie], limit: int) -> list[SellerCluster]:
-    members: dict[int, set[int]] = defaultdict(set)
-    for seller_id in list(union.parent):
-        members[union.find(seller_id)].add(seller_id)
-    groups = [ids for ids in members.values() if len(ids) > 1]
-    if not groups:
+                if other != image_id and sha_of[other] != sha_of[image_id]:
+                    pictures.join(image_id, other)
+                    distance_in[image_id] = max(distance_in[image_id], distance)
+    shared = [g for g in pictures.groups() if len({seller_of[i] for i in g}) > 1]
+    if not shared:
         return []
-    listing_ids = {listing_id for tie in ties for listing_id in (tie.first, tie.second)}
-    listings = Listing.objects.select_related("seller").in_bulk(listing_ids)
-    sellers = Seller.objects.in_bulk({seller_id for ids in groups for seller_id in ids})
-    ties_of: dict[int, list[Tie]] = defaultdict(list)
-    for tie in ties:
-        if tie.first in listings:
-            ties_of[union.find(listings[tie.first].seller_id)].append(tie)
-    clusters = []
-    for ids in groups:
-        root = union.find(next(iter(ids)))
-        cluster_ties = sorted(ties_of[root], key=lambda t: (not t.same_file, t.distance, t.first, t.second))
-        tied = sorted({lid for t in cluster_ties for lid in (t.first, t.second) if lid in listings})
-        clusters.append(
-            SellerCluster(
-                sellers=sorted((sellers[s] for s in ids if s in sellers), key=lambda s: (s.name.casefold(), s.pk)),
-                listings=[listings[lid] for lid in tied],
-                ties=cluster_ties,
-                tie_count=len(cluster_ties),
-            )
+    # Sellers: joined by every picture they share.
+    sellers = _Union()
+    for group in shared:
+        for image_id in group[1:]:
+            sellers.join(seller_of[group[0]], seller_of[image_id])
+    listings = Listing.objects.select_related("seller").in_bulk({listing_of[i] for g in shared for i in g})
+    seller_rows = Seller.objects.in_bulk({seller_of[i] for g in shared for i in g})
+    clusters: dict[int, SellerCluster] = {}
+    for seller_ids in sellers.groups():
+        ordered = sorted(
+            (seller_rows[s] for s in seller_ids if s in seller_rows), key=lambda s: (s.name.casefold(), s.pk)
         )
-    clusters.sort(key=lambda c: (-len(c.sellers), -len(c.listings), c.sellers[0].pk if c.sellers else 0))
-    return clusters[:limit]
+        clusters[sellers.find(seller_ids[0])] = SellerCluster(sellers=ordered)
+    for group in shared:
+        group.sort()
+        in_group = sorted({listing_of[i] for i in group}, reverse=True)
+        picture = SharedPicture(
+            image_id=group[0],
+            listings=[listings[lid] for lid in in_group if lid in listings],
+            same_file=len({sha_of[i] for i in group}) == 1,
+            max_distance=max((distance_in[i] for i in group), default=0),
+        )
+        clusters[sellers.find(seller_of[group[0]])].pictures.append(picture)
+    ranked = sorted(
+        clusters.values(),
+        key=lambda c: (-len(c.sellers), -c.listing_count, c.sellers[0].pk if c.sellers else 0),
+    )
+    for cluster in ranked:
+        cluster.pictures.sort(key=lambda p: (-len(p.listings), not p.same_file, p.image_id))
+    return ranked[:limit]

@@ -14,11 +14,11 @@ from listings.models import Detection
 # The signals as people read them. "price" is not a signal name of its own: it is the price part
 # of the text evidence (a price below the brand's authentic range), which the page can filter on.
 SIGNAL_LABELS = {
-    "image:hash": "Image (same picture)",
-    "image:local": "Image (matching features)",
+    "image:hash": "Image, same picture",
+    "image:local": "Image, features match",
     "image:logo": "Logo",
     "text": "Text (word mark)",
-    "price": "Price below authentic range",
+    "price": "Price below range",
 }
 LEAD_SIGNALS = ("image:hash", "image:local", "image:logo", "text")
 PRICE = "price"

@@ -114,6 +114,7 @@ def detections_over_time(figures: DetectionFigures, period: Period, links: Links
         series=series,
         x_label=BUCKET_NAMES[period.bucket],
         y_label="Detections",
+        width=900,
     )
 
 
@@ -196,6 +197,8 @@ def sellers_chart(figures: DetectionFigures, notices: NoticeFigures, links: Link
         value_label="Detections",
         color=PALETTE[3],
         extra_headers=["Listings", "Reported", "Takedowns", "Marketplace", "Seller status"],
+        width=900,
+        label_width=240,
     )
 
 

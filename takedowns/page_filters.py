@@ -23,9 +23,9 @@ from takedowns.models import Complaint, ComplaintItem, InfringementType
 # Where a listing in a notice came from: a detection (by a scan of new listings or a back-scan
 # for a new reference) or the complainant (no detection behind it).
 ORIGINS = {
-    "scan": "Found by a scan (detection)",
-    "backscan": "Found by a back-scan (detection)",
-    "reported": "Reported without a detection",
+    "scan": "Scan (detection)",
+    "backscan": "Back-scan (detection)",
+    "reported": "Reported (no detection)",
 }
 
 

@@ -79,6 +79,7 @@ def _per_bucket(period: Period) -> Chart:
         ],
         x_label="Day" if period.bucket == "day" else "Week (from Monday)",
         y_label="Listings",
+        width=900,
     )
 
 
@@ -89,7 +90,13 @@ def transparency_page(*, days: int) -> dict[str, Any]:
     state_labels = dict(ComplaintItem.State.choices)
     kind_labels = dict(IPRight.Kind.choices)
     type_labels = dict(InfringementType.choices)
-    outcome_labels = dict(Decision.Outcome.choices)
+    outcome_labels = {
+        "approve": "listings removed (notice approved)",
+        "reject": "notices rejected (no action)",
+        "request_info": "more information asked of the complainant",
+        "reinstate": "listings reinstated after a counter-notice",
+        "uphold": "takedowns upheld after a counter-notice",
+    }
     counter_labels = dict(CounterNotice.Kind.choices)
     suspension_labels = dict(Suspension.State.choices)
     items = figures["items"]
@@ -167,7 +174,7 @@ def transparency_page(*, days: int) -> dict[str, Any]:
         "trusted flaggers, which the platform does not record).")  # fmt: skip
     actions = "Actions taken on notices (Art. 15(1)(b))"
     for value, n in sorted(figures["decisions_by_outcome"].items()):
-        add(actions, f"Decisions: {outcome_labels.get(value, value).lower()}", n,
+        add(actions, f"Decisions: {outcome_labels.get(value, value)}", n,
             "Decisions made in the period, on the basis of the IP right relied on.")  # fmt: skip
     add(actions, "Median time to action", _hours(figures["median_to_action"]),
         f"From the filing of the notice to the approval or rejection of each listing, over the "
@@ -182,7 +189,7 @@ def transparency_page(*, days: int) -> dict[str, Any]:
     add(automated, "Notices drafted automatically", figures["auto_drafted_notices"],
         "Drafted by the workers from a fast-track brand's surest detections; a person signed each one.")  # fmt: skip
     for value, n in sorted(figures["automated_by_outcome"].items()):
-        add(automated, f"Automated decisions: {outcome_labels.get(value, value).lower()}", n,
+        add(automated, f"Automated decisions: {outcome_labels.get(value, value)}", n,
             "Decisions made by automated means in the period (auto-approval of fast-track notices backed by a "
             "high-confidence detection; reinstatement when the complainant's response window closed).")  # fmt: skip
     complaints = "Counter-notices and appeals (Art. 15(1)(d), Art. 20)"
