@@ -21,8 +21,9 @@ from brands.services import brand_create
 from core.roles import MODERATORS, PLATFORM_ADMINS, PLATFORM_SYSTEMS
 from listings.services import saved_search_create
 from portal import demo_art
-from portal.demo_listings import seed_listings
-from portal.demo_takedowns import seed_takedowns
+from portal.demo_history import seed_history
+from portal.demo_listings import date_story_listings, seed_listings
+from portal.demo_takedowns import date_story_takedowns, seed_takedowns
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,9 @@ def demo_is_needed() -> bool:
 
 
 @transaction.atomic
-def seed_demo(*, password: str | None = None) -> list[tuple[DemoUser, str]]:
-    """Create the demo data; return each demo user with the password it was given."""
+def seed_demo(*, password: str | None = None, history: bool = True) -> list[tuple[DemoUser, str]]:
+    """Create the demo data; return each demo user with the password it was given. `history`: the three
+    months of listings, detections and notices behind the stories (demo_history); off, only the stories."""
     brands = {spec["name"]: brand_create(actor=None, **spec) for spec in DEMO_BRANDS}
     user_model = get_user_model()
     credentials = []
@@ -110,6 +112,9 @@ def seed_demo(*, password: str | None = None) -> list[tuple[DemoUser, str]]:
     # Matching runs once the listings are committed; the review and the notices come after it.
     transaction.on_commit(_review_detections)
     transaction.on_commit(seed_takedowns)
+    transaction.on_commit(_date_stories)
+    if history:
+        transaction.on_commit(seed_history)
     alice = get_user_model().objects.get(username="alice")
     saved_search_create(actor=alice, brand=brands["Aurora Leather"], name="AURORA spellings", params={"q": "aurora"})
     return credentials
@@ -257,6 +262,49 @@ def _review_detections() -> None:
             actor=alice, detection=resale, state="dismissed",
             reason="Genuine pre-owned bag: the seller sent the receipt and the serial number checks out.",
         )  # fmt: skip
+
+
+def _date_stories() -> None:
+    """The services stamp `now`; the stories happen over the last three months (see demo_history)."""
+    now = timezone.now()
+    _date_setup(now=now)
+    date_story_listings(now=now)
+    date_story_takedowns(now=now)
+
+
+# Days before today: the brands joined, filed their rights and had them verified at the start of the
+# quarter; later filings (Aurora's Chinese mark, Nordpeak's UK mark, the design) and Lars' letter since.
+JOINED_DAYS_AGO = 92
+RIGHT_DAYS_AGO = {  # title: (filed, decided or None)
+    "AURORA word mark, CN": (9, 7), "NORDPEAK word mark, UK": (40, 38), "Aurora Luna handbag design": (3, None),
+}  # fmt: skip
+
+
+def _date_setup(*, now: dt.datetime) -> None:
+    from brands.models import AgentAuthorization, IPDocument, IPRight, Job, ReferenceAsset
+    from listings.models import SavedSearch
+
+    joined = now - dt.timedelta(days=JOINED_DAYS_AGO)
+    Brand.objects.update(created_at=joined, updated_at=joined)
+    get_user_model().objects.update(date_joined=joined)
+    Membership.objects.update(created_at=joined)
+    Membership.objects.filter(user__username="lars").update(created_at=now - dt.timedelta(days=6))
+    for right in IPRight.objects.all():
+        filed_days, decided_days = RIGHT_DAYS_AGO.get(right.title, (91, 90))
+        filed = now - dt.timedelta(days=filed_days, hours=3)
+        decided = now - dt.timedelta(days=decided_days, hours=1) if decided_days is not None else None
+        IPRight.objects.filter(pk=right.pk).update(
+            submitted_at=filed, created_at=filed, updated_at=decided or filed,
+            decided_at=decided if right.decided_at else None,
+        )  # fmt: skip
+        IPDocument.objects.filter(right=right).update(created_at=filed)
+    assets_at = now - dt.timedelta(days=89)
+    ReferenceAsset.objects.update(created_at=assets_at, updated_at=assets_at, features_updated_at=assets_at)
+    Job.objects.update(created_at=assets_at, started_at=assets_at, finished_at=assets_at + dt.timedelta(seconds=40))
+    letter_at = now - dt.timedelta(days=2, hours=4)
+    AgentAuthorization.objects.update(submitted_at=letter_at, created_at=letter_at)
+    IPDocument.objects.filter(kind=IPDocument.Kind.AUTHORIZATION).update(created_at=letter_at)
+    SavedSearch.objects.update(created_at=now - dt.timedelta(days=30))
 
 
 def demo_second_factors() -> list[tuple[DemoUser, str, list[str]]]:

@@ -3,11 +3,13 @@ usual evasions (look-alike letters, leetspeak, spacing, replica terms, pasted lo
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from listings.models import Listing
+from listings.models import Detection, Listing, ListingImage
 from listings.services import listing_image_upload, listings_ingest
 from portal import demo_art
 
@@ -77,3 +79,32 @@ def seed_listings() -> int:
             )
         listing_image_upload(listing=by_id[external_id], file=SimpleUploadedFile(f"{external_id}.jpg", photo))
     return result.counts["created"]
+
+
+# Days before today each story listing was first seen: the brands' own shops long ago, the counterfeits
+# in the last weeks (before the notices filed against them: Nordpeak's 9 days ago, Aurora's 2 days ago).
+FIRST_SEEN_DAYS_AGO = {
+    "A-100": 88, "A-101": 86, "N-300": 84, "G-500": 71, "G-501": 63, "G-502": 47, "G-503": 30, "G-504": 22,
+    "X-400": 16, "X-401": 14, "X-402": 13, "X-403": 11, "R-600": 10, "X-200": 9, "X-201": 8, "X-202": 7,
+    "X-203": 6, "X-204": 5, "X-205": 3,
+}  # fmt: skip
+
+
+def date_story_listings(*, now: dt.datetime) -> None:
+    """Ingest and matching stamp `now`: date each story listing, its images and its detections (minutes
+    after it came in) back to when the story has it appear."""
+    rng = random.Random(7)
+    for listing in Listing.objects.filter(marketplace=MARKET, external_id__in=FIRST_SEEN_DAYS_AGO):
+        seen = now - dt.timedelta(days=FIRST_SEEN_DAYS_AGO[listing.external_id], hours=rng.uniform(0, 8))
+        Listing.objects.filter(pk=listing.pk).update(
+            first_seen_at=seen, changed_at=seen, created_at=seen, last_seen_at=now - dt.timedelta(hours=2)
+        )
+        ListingImage.objects.filter(listing=listing).update(created_at=seen, updated_at=seen, matched_at=seen)
+        for detection in Detection.objects.filter(listing=listing):
+            found = seen + dt.timedelta(minutes=rng.uniform(2, 30))
+            changed = found + dt.timedelta(hours=20) if detection.state == Detection.State.DISMISSED else found
+            Detection.objects.filter(pk=detection.pk).update(
+                created_at=found,
+                updated_at=changed,
+                announced_at=found + dt.timedelta(minutes=10) if detection.announced_at else None,
+            )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -87,3 +88,42 @@ def seed_takedowns() -> None:
     ).complaint  # fmt: skip
     for item in nordpeak_notice.items.all():
         item_decide(actor=maya, item=item, action="approve", template="logo_misuse")
+
+
+def date_story_takedowns(*, now: dt.datetime) -> None:
+    """The services stamp `now`: date the two story notices as the story tells them. Nordpeak filed 9 days
+    ago and Maya approved all three the same day (the seller's suspension with them); Aurora filed two days
+    and five hours ago, so that X-201 is now 5 hours past its 48-hour SLA, and Maya decided the next day,
+    the seller contesting X-200 that evening."""
+    from portal.demo_history import date_decision
+    from takedowns.models import Complaint, CounterNotice, Suspension
+    from takedowns.services.complaints import add_business_days
+
+    def file(complaint: Complaint, at: dt.datetime) -> None:
+        Complaint.objects.filter(pk=complaint.pk).update(created_at=at, updated_at=at, submitted_at=at, signed_at=at)
+        for item in complaint.items.all():
+            ComplaintItem.objects.filter(pk=item.pk).update(
+                created_at=at, updated_at=at, submitted_at=at, due_at=at + (item.due_at - item.submitted_at)
+            )
+        Detection.objects.filter(complaint_items__complaint=complaint).update(updated_at=at)
+
+    items = {i.listing.external_id: i for i in ComplaintItem.objects.select_related("listing", "complaint")}
+    nordpeak_at = (now - dt.timedelta(days=9)).replace(hour=10, minute=20)
+    file(items["X-400"].complaint, nordpeak_at)
+    for hours, external_id in ((5, "X-400"), (5.2, "X-401"), (5.4, "X-402")):
+        date_decision(items[external_id].pk, nordpeak_at + dt.timedelta(hours=hours))
+    suspended_at = nordpeak_at + dt.timedelta(hours=5.4)
+    appeal_until = suspended_at + dt.timedelta(days=settings.SUSPENSION_APPEAL_DAYS)
+    Suspension.objects.filter(seller=items["X-400"].seller).update(created_at=suspended_at, appeal_until=appeal_until)
+
+    aurora_at = now - dt.timedelta(hours=5) - dt.timedelta(hours=settings.TAKEDOWN_SLA_HOURS)
+    file(items["X-200"].complaint, aurora_at)
+    for hours, external_id in ((20, "X-200"), (21, "X-203"), (21.5, "X-204")):
+        date_decision(items[external_id].pk, aurora_at + dt.timedelta(hours=hours))
+    contested_at = aurora_at + dt.timedelta(hours=30)
+    CounterNotice.objects.filter(item=items["X-200"]).update(created_at=contested_at, signed_at=contested_at)
+    ComplaintItem.objects.filter(pk=items["X-200"].pk).update(
+        respond_until=add_business_days(contested_at, settings.TAKEDOWN_RESPONSE_BUSINESS_DAYS), updated_at=contested_at
+    )
+    ComplaintItem.objects.filter(pk=items["X-202"].pk).update(claimed_at=now - dt.timedelta(minutes=40))
+    ComplaintItem.objects.filter(pk=items["X-201"].pk).update(due_at=now - dt.timedelta(hours=5))

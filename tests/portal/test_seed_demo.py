@@ -95,7 +95,7 @@ def test_demo_shows_rights_in_every_state_with_assets_processed(django_capture_o
     from brands.models import AgentAuthorization, IPDocument, IPRight, Job, ReferenceAsset
 
     with django_capture_on_commit_callbacks(execute=True):
-        _seed()
+        _seed("--stories-only")
     assert set(IPRight.objects.values_list("status", flat=True)) == {"verified", "pending", "needs_info", "rejected"}
     assert IPDocument.objects.filter(kind="certificate").count() == IPRight.objects.count()
     assert set(ReferenceAsset.objects.values_list("kind", flat=True)) == {
@@ -112,7 +112,7 @@ def test_demo_shows_rights_in_every_state_with_assets_processed(django_capture_o
 def test_demo_listings_are_matched_with_detections_in_several_states() -> None:
     from listings.models import Detection, Listing
 
-    _seed()
+    _seed("--stories-only")
     flagged = set(Detection.objects.values_list("listing__external_id", flat=True))
     # Counterfeits with a pasted logo, an evasive name or a stolen catalogue photo are flagged ...
     assert {"X-200", "X-201", "X-204", "X-205", "X-401", "X-403"} <= flagged
@@ -133,7 +133,8 @@ def test_demo_notices_cover_the_workflow_states_and_a_suspended_repeat_infringer
     from takedowns.models import ComplaintItem, Suspension
 
     _seed("--password", "demo-demo-demo")
-    states = dict(ComplaintItem.objects.values_list("listing__external_id", "state"))
+    story = ComplaintItem.objects.exclude(listing__external_id__startswith="H-")  # the history's are below
+    states = dict(story.values_list("listing__external_id", "state"))
     assert states == {
         "X-200": "counter_noticed", "X-201": "submitted", "X-202": "in_review", "X-203": "needs_info",
         "X-204": "rejected", "X-400": "approved", "X-401": "approved", "X-402": "approved",
@@ -146,3 +147,57 @@ def test_demo_notices_cover_the_workflow_states_and_a_suspended_repeat_infringer
     # The seller's login sees its own notice and the counter-notice it filed.
     client = Client()
     assert client.login(username="luxdeals", password="demo-demo-demo")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_history_spreads_over_ninety_days_with_a_shape_and_in_order() -> None:
+    """Charts need a shape: three months of listings, detections and notices, growing, quieter at weekends,
+    with a campaign's spike; and every row after what it follows (detection after listing, notice after
+    detection, decision after notice, counter-notice after decision), none in the future."""
+    import collections
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from listings.models import Detection, Listing
+    from takedowns.models import Complaint, ComplaintItem, CounterNotice, Decision
+
+    started = timezone.now()
+    _seed()
+    now = timezone.now()
+    assert Listing.objects.count() >= 200
+    assert Detection.objects.count() >= 150
+    assert Complaint.objects.count() >= 30
+    days = {timezone.localdate(d) for d in Detection.objects.values_list("created_at", flat=True)}
+    assert len(days) >= 60
+    oldest = Listing.objects.order_by("first_seen_at").first().first_seen_at
+    assert started - dt.timedelta(days=92) <= oldest <= started - dt.timedelta(days=80)
+    for model, stamp in ((Listing, "first_seen_at"), (Detection, "created_at"), (Complaint, "submitted_at"),
+                         (ComplaintItem, "decided_at"), (Decision, "created_at"), (CounterNotice, "created_at")):  # fmt: skip
+        assert not model.objects.filter(**{f"{stamp}__gt": now}).exists(), model
+    for detection in Detection.objects.select_related("listing"):
+        assert detection.created_at >= detection.listing.first_seen_at, detection.pk
+    for item in ComplaintItem.objects.select_related("detection", "complaint"):
+        if item.detection is not None:
+            assert item.complaint.submitted_at >= item.detection.created_at, item.pk
+        if item.decided_at is not None:
+            assert item.decided_at >= item.submitted_at, item.pk
+    for decision in Decision.objects.select_related("item"):
+        assert decision.created_at >= decision.item.submitted_at, decision.pk
+    for counter in CounterNotice.objects.select_related("item"):
+        first = counter.item.decisions.order_by("created_at").first()
+        assert counter.created_at >= first.created_at, counter.pk
+    assert set(ComplaintItem.objects.values_list("state", flat=True)) >= {
+        "submitted", "approved", "rejected", "counter_noticed", "reinstated", "upheld",
+    }  # fmt: skip
+    # The shape: more listings in the last month than in the first, fewer on weekends, one week's spike.
+    seen = [timezone.localtime(s) for s in Listing.objects.values_list("first_seen_at", flat=True)]
+    first_month = sum(1 for s in seen if s < started - dt.timedelta(days=60))
+    last_month = sum(1 for s in seen if s >= started - dt.timedelta(days=30))
+    assert last_month > first_month * 1.3
+    per_weekday = collections.Counter(s.weekday() for s in seen)
+    assert (per_weekday[5] + per_weekday[6]) / 2 < sum(per_weekday[d] for d in range(5)) / 5
+    weekly = collections.Counter(timezone.localdate(d).isocalendar()[:2] for d in Detection.objects.values_list(
+        "created_at", flat=True))  # fmt: skip
+    ordered = sorted(weekly.values())
+    assert ordered[-1] >= 1.5 * ordered[len(ordered) // 2]

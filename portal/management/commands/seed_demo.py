@@ -24,8 +24,13 @@ class Command(BaseCommand):
             default=os.environ.get("IPPC_DEMO_PASSWORD"),
             help="Use this password for every demo user instead of random ones (env IPPC_DEMO_PASSWORD).",
         )
+        parser.add_argument(
+            "--stories-only",
+            action="store_true",
+            help="Seed the demo's stories without the three months of history behind them (faster).",
+        )
 
-    def handle(self, *args, reset_passwords: bool, password: str | None, **options) -> None:
+    def handle(self, *args, reset_passwords: bool, password: str | None, stories_only: bool, **options) -> None:
         if reset_passwords:
             credentials = reset_demo_passwords(password=password)
             if not credentials:
@@ -38,7 +43,7 @@ class Command(BaseCommand):
             return
         # The demo's own notices (rights verified, invitations) are not worth printing.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            credentials = seed_demo(password=password)
+            credentials = seed_demo(password=password, history=not stories_only)
         self._print(credentials, "Demo data created. Log in with (shown once)")
         self._print_second_factors(demo_second_factors())
 
