@@ -16,7 +16,9 @@ from listings.models import Detection, Listing, ListingImage, Seller
 NEAR_RADIUS = 6  # bits of 64: the same photo re-encoded, resized or lightly edited
 MAX_IMAGES = 5000  # the newest detected listings' images; bounds the work on a very large brand
 TOP_CLUSTERS = 20
-LISTINGS_PER_PICTURE = 8  # shown; the count says how many there are
+SELLERS_SHOWN = 30
+PICTURES_SHOWN = 10
+LISTINGS_PER_PICTURE = 8  # shown; the counts say how many there are (only the shown rows are loaded)
 
 
 @dataclass
@@ -24,27 +26,37 @@ class SharedPicture:
     """One picture (a file, or near-identical copies of it) used by listings of two or more sellers."""
 
     image_id: int  # one of its images, to show
-    listings: list[Listing]
+    listing_ids: list[int]
     same_file: bool  # every copy is the same file; else near-identical, up to `max_distance` bits apart
     max_distance: int = 0
-
-    @property
-    def shown_listings(self) -> list[Listing]:
-        return self.listings[:LISTINGS_PER_PICTURE]
+    listings: list[Listing] = field(default_factory=list)  # the first LISTINGS_PER_PICTURE, loaded
 
     @property
     def more_listings(self) -> int:
-        return max(0, len(self.listings) - LISTINGS_PER_PICTURE)
+        return len(self.listing_ids) - len(self.listings)
 
 
 @dataclass
 class SellerCluster:
-    sellers: list[Seller]
+    seller_ids: list[int]
     pictures: list[SharedPicture] = field(default_factory=list)
+    sellers: list[Seller] = field(default_factory=list)  # the first SELLERS_SHOWN, by name
+
+    @property
+    def seller_count(self) -> int:
+        return len(self.seller_ids)
+
+    @property
+    def more_sellers(self) -> int:
+        return self.seller_count - len(self.sellers)
 
     @property
     def listing_count(self) -> int:
-        return len({listing.pk for picture in self.pictures for listing in picture.listings})
+        return len({listing_id for picture in self.pictures for listing_id in picture.listing_ids})
+
+    @property
+    def shown_pictures(self) -> list[SharedPicture]:
+        return self.pictures[:PICTURES_SHOWN]
 
 
 class _Union:
@@ -114,28 +126,35 @@ def seller_clusters(
     for group in shared:
         for image_id in group[1:]:
             sellers.join(seller_of[group[0]], seller_of[image_id])
-    listings = Listing.objects.select_related("seller").in_bulk({listing_of[i] for g in shared for i in g})
-    seller_rows = Seller.objects.in_bulk({seller_of[i] for g in shared for i in g})
-    clusters: dict[int, SellerCluster] = {}
-    for seller_ids in sellers.groups():
-        ordered = sorted(
-            (seller_rows[s] for s in seller_ids if s in seller_rows), key=lambda s: (s.name.casefold(), s.pk)
-        )
-        clusters[sellers.find(seller_ids[0])] = SellerCluster(sellers=ordered)
+    clusters = {sellers.find(ids[0]): SellerCluster(seller_ids=ids) for ids in sellers.groups()}
     for group in shared:
         group.sort()
-        in_group = sorted({listing_of[i] for i in group}, reverse=True)
-        picture = SharedPicture(
-            image_id=group[0],
-            listings=[listings[lid] for lid in in_group if lid in listings],
-            same_file=len({sha_of[i] for i in group}) == 1,
-            max_distance=max((distance_in[i] for i in group), default=0),
+        clusters[sellers.find(seller_of[group[0]])].pictures.append(
+            SharedPicture(
+                image_id=group[0],
+                listing_ids=sorted({listing_of[i] for i in group}, reverse=True),
+                same_file=len({sha_of[i] for i in group}) == 1,
+                max_distance=max((distance_in[i] for i in group), default=0),
+            )
         )
-        clusters[sellers.find(seller_of[group[0]])].pictures.append(picture)
-    ranked = sorted(
-        clusters.values(),
-        key=lambda c: (-len(c.sellers), -c.listing_count, c.sellers[0].pk if c.sellers else 0),
-    )
+    ranked = sorted(clusters.values(), key=lambda c: (-c.seller_count, -c.listing_count, min(c.seller_ids)))[:limit]
     for cluster in ranked:
-        cluster.pictures.sort(key=lambda p: (-len(p.listings), not p.same_file, p.image_id))
-    return ranked[:limit]
+        cluster.pictures.sort(key=lambda p: (-len(p.listing_ids), not p.same_file, p.image_id))
+    _load_shown(ranked)
+    return ranked
+
+
+def _load_shown(clusters: list[SellerCluster]) -> None:
+    """Read only the sellers and listings the page shows (a big cluster ties thousands of listings)."""
+    shown = [p for c in clusters for p in c.shown_pictures]
+    listings = Listing.objects.select_related("seller").in_bulk(
+        {lid for p in shown for lid in p.listing_ids[:LISTINGS_PER_PICTURE]}
+    )
+    for picture in shown:
+        picture.listings = [listings[lid] for lid in picture.listing_ids[:LISTINGS_PER_PICTURE] if lid in listings]
+    sellers = Seller.objects.in_bulk({seller_id for c in clusters for seller_id in c.seller_ids})
+    for cluster in clusters:
+        named = sorted(
+            (sellers[s] for s in cluster.seller_ids if s in sellers), key=lambda s: (s.name.casefold(), s.pk)
+        )
+        cluster.sellers = named[:SELLERS_SHOWN]

@@ -261,12 +261,11 @@ def brand_report(*, user: Any, brand: Brand, period: Period, marketplace: str = 
     notices = brand_notice_figures(items=items, start=period.start, end=period.end, marketplace=marketplace)
     states = states_chart(notices, links, _notices_per_state(items, period, marketplace))
     clusters: list[SellerCluster] = seller_clusters(detections=in_period(detections, period))
-    sellers_total = in_period(detections, period).order_by().values("listing__seller_id").distinct().count()
     return {
         "links": links,
         "figures": figures,
         "notices": notices,
-        "sellers_total": sellers_total,
+        "sellers_total": figures.sellers_total,
         "median_to_takedown": humanize_duration(notices.median_to_takedown),
         "takedown_states": TAKEN_DOWN,
         "charts": {

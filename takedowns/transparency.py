@@ -11,13 +11,12 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, DateField
-from django.db.models.functions import Trunc
+from django.db.models import Count
 from django.urls import reverse
 
 from brands.models import IPRight
 from core.charts import PALETTE, Bar, Chart, Series, horizontal_bars, line_chart
-from listings.selectors_reports import Period
+from listings.selectors_reports import Period, bucket_of
 from takedowns import selectors
 from takedowns.models import ComplaintItem, CounterNotice, Decision, InfringementType, Suspension
 from takedowns.page_filters import ORIGINS
@@ -39,7 +38,7 @@ def _per_bucket(period: Period) -> Chart:
     received = dict(
         noticed_items(items=ComplaintItem.objects.all(), start=period.start, end=period.end)
         .order_by()
-        .annotate(bucket=Trunc("complaint__submitted_at", period.bucket, output_field=DateField()))
+        .annotate(bucket=bucket_of("complaint__submitted_at", period))
         .values_list("bucket")
         .annotate(n=Count("id"))
         .values_list("bucket", "n")
@@ -51,7 +50,7 @@ def _per_bucket(period: Period) -> Chart:
             outcome__in=[Decision.Outcome.APPROVE, Decision.Outcome.REJECT],
         )
         .order_by()
-        .annotate(bucket=Trunc("created_at", period.bucket, output_field=DateField()))
+        .annotate(bucket=bucket_of("created_at", period))
         .values_list("bucket")
         .annotate(n=Count("id"))
         .values_list("bucket", "n")

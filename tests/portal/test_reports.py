@@ -255,7 +255,7 @@ def test_sellers_sharing_a_picture_form_a_cluster_with_the_listings_that_tie_the
     assert [s.name for s in cluster.sellers] == ["Shop Four", "Shop One", "Shop Two"]
     assert len(cluster.pictures) == 1
     shared = cluster.pictures[0]
-    assert {listing.pk for listing in shared.listings} == {
+    assert set(shared.listing_ids) == {
         scenario.detections["d1"].listing_id, scenario.detections["d3"].listing_id, near.listing_id,
     }  # fmt: skip
     assert not shared.same_file
