@@ -95,9 +95,13 @@ def _report_filters(request: HttpRequest, detections: Any) -> dict[str, Any]:
     if seller.isdigit():
         row = detections.filter(listing__seller_id=int(seller)).values_list("listing__seller__name").first()
         seller_name = row[0] if row else ""
+    without_seller = request.GET.copy()
+    without_seller.pop("seller", None)
+    without_seller.pop("page", None)
     return {
         "more": {k: request.GET.get(k, "") for k in ("since", "until", "seller", "marketplace", "category", "lead")},
         "seller_name": seller_name,
+        "without_seller": without_seller.urlencode(),
         "leads": [(s, SIGNAL_LABELS[s]) for s in LEAD_SIGNALS],
     }
 
