@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
+# Links in emails and statements of reasons point here: the port `make run` serves unless SITE_URL is set.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
@@ -24,9 +26,9 @@ $(STAMP): requirements.txt
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	SITE_URL='$(SITE_URL)' $(PY) manage.py seed_demo
 	@echo "IPPC is at http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	SITE_URL='$(SITE_URL)' $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

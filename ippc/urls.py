@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.api.views import TokenView
+from core.views import favicon
 from listings.views import image as listing_image
 
 api_v1 = [
@@ -16,6 +17,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("portal.urls")),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("brands/", include("brands.urls")),
     path("moderation/", include("brands.urls_moderation")),
