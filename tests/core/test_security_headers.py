@@ -70,3 +70,17 @@ def test_check_deploy_is_clean_in_production_settings(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_the_api_docs_work_under_the_policy_and_offline(client: Client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert "<style" not in html
+    assert not re.search(r"(?:src|href)=\"(?:https?:)?//", html), "something loaded from another host"
+    for url in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert client.get(url).status_code == 200, url
+    policy = _policy(response["Content-Security-Policy"])
+    assert policy["script-src"] == ["'self'"]
