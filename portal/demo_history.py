@@ -127,6 +127,13 @@ class Stamp:
             Decision.objects.filter(pk=decision.pk).update(created_at=at, statement=statement)
 
 
+def evidence_taken_at(evidence: dict[str, Any], at: dt.datetime) -> dict[str, Any]:
+    """A detection's evidence says when its snapshot of the listing was taken: when it was found."""
+    if isinstance((evidence or {}).get("listing"), dict):
+        return {**evidence, "listing": {**evidence["listing"], "taken_at": at.isoformat()}}
+    return evidence
+
+
 def date_decision(item_id: int, at: dt.datetime, *, old_contest: dt.datetime | None = None) -> None:
     """Date an item's latest decision `at`: the item's decision time, the seller's window that it opened
     (and the statement of reasons that names it), its closing time, the Decision row and its strike."""
@@ -288,7 +295,10 @@ class History:
             detection.created_at = detection.updated_at = found
             if detection.announced_at:
                 detection.announced_at = min(found + dt.timedelta(minutes=self.rng.uniform(5, 60)), self.now)
-        Detection.objects.bulk_update(detections, ["created_at", "updated_at", "announced_at"], batch_size=200)
+            detection.evidence = evidence_taken_at(detection.evidence, found)
+        Detection.objects.bulk_update(
+            detections, ["created_at", "updated_at", "announced_at", "evidence"], batch_size=200
+        )
         Seller.objects.filter(external_id__startswith="S-7").update(created_at=self.day0)
         Seller.objects.filter(external_id__startswith="S-8").update(created_at=self.day0)
 
@@ -379,7 +389,10 @@ class History:
         Complaint.objects.filter(pk=complaint.pk).update(created_at=at, updated_at=at, submitted_at=at, signed_at=at)
         for item in ComplaintItem.objects.filter(complaint=complaint):
             due = at + (item.due_at - item.submitted_at) if item.due_at and item.submitted_at else None
-            ComplaintItem.objects.filter(pk=item.pk).update(created_at=at, updated_at=at, submitted_at=at, due_at=due)
+            snapshot = {**item.snapshot, "captured_at": at.isoformat()}
+            ComplaintItem.objects.filter(pk=item.pk).update(
+                created_at=at, updated_at=at, submitted_at=at, due_at=due, snapshot=snapshot
+            )
         Detection.objects.filter(complaint_items__complaint=complaint).update(updated_at=at)
 
     def decide(self, item: Any) -> None:

@@ -93,6 +93,8 @@ FIRST_SEEN_DAYS_AGO = {
 def date_story_listings(*, now: dt.datetime) -> None:
     """Ingest and matching stamp `now`: date each story listing, its images and its detections (minutes
     after it came in) back to when the story has it appear."""
+    from portal.demo_history import evidence_taken_at
+
     rng = random.Random(7)
     for listing in Listing.objects.filter(marketplace=MARKET, external_id__in=FIRST_SEEN_DAYS_AGO):
         seen = now - dt.timedelta(days=FIRST_SEEN_DAYS_AGO[listing.external_id], hours=rng.uniform(0, 8))
@@ -107,4 +109,5 @@ def date_story_listings(*, now: dt.datetime) -> None:
                 created_at=found,
                 updated_at=changed,
                 announced_at=found + dt.timedelta(minutes=10) if detection.announced_at else None,
+                evidence=evidence_taken_at(detection.evidence, found),
             )

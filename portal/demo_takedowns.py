@@ -103,8 +103,9 @@ def date_story_takedowns(*, now: dt.datetime) -> None:
         Complaint.objects.filter(pk=complaint.pk).update(created_at=at, updated_at=at, submitted_at=at, signed_at=at)
         for item in complaint.items.all():
             ComplaintItem.objects.filter(pk=item.pk).update(
-                created_at=at, updated_at=at, submitted_at=at, due_at=at + (item.due_at - item.submitted_at)
-            )
+                created_at=at, updated_at=at, submitted_at=at, due_at=at + (item.due_at - item.submitted_at),
+                snapshot={**item.snapshot, "captured_at": at.isoformat()},
+            )  # fmt: skip
         Detection.objects.filter(complaint_items__complaint=complaint).update(updated_at=at)
 
     items = {i.listing.external_id: i for i in ComplaintItem.objects.select_related("listing", "complaint")}

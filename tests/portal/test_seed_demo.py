@@ -177,11 +177,14 @@ def test_demo_history_spreads_over_ninety_days_with_a_shape_and_in_order() -> No
         assert not model.objects.filter(**{f"{stamp}__gt": now}).exists(), model
     for detection in Detection.objects.select_related("listing"):
         assert detection.created_at >= detection.listing.first_seen_at, detection.pk
+        taken = (detection.evidence.get("listing") or {}).get("taken_at")
+        assert taken is None or dt.datetime.fromisoformat(taken) == detection.created_at, detection.pk
     for item in ComplaintItem.objects.select_related("detection", "complaint"):
         if item.detection is not None:
             assert item.complaint.submitted_at >= item.detection.created_at, item.pk
         if item.decided_at is not None:
             assert item.decided_at >= item.submitted_at, item.pk
+        assert dt.datetime.fromisoformat(item.snapshot["captured_at"]) == item.submitted_at, item.pk
     for decision in Decision.objects.select_related("item"):
         assert decision.created_at >= decision.item.submitted_at, decision.pk
     for counter in CounterNotice.objects.select_related("item"):
