@@ -32,12 +32,17 @@ class ReportFilterForm(BootstrapFormMixin, forms.Form):
         data = super().clean()
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
-            self.add_error("until", "The end date is before the start date.")
+            self.add_error("until", "The end date is before the start date: showing the default period.")
+            data.pop("since", None)
         return data
 
     def chosen(self) -> tuple[Brand | None, Period, str]:
-        """The brand, the period and the marketplace asked for; the defaults for what was not (or was wrong)."""
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        """The brand, the period and the marketplace asked for; the default for each one that was not (or was
+        wrong: another brand's id, a date that is no date), keeping the others."""
+        data: dict[str, object] = {}
+        if self.is_bound:
+            self.is_valid()  # cleaned_data keeps the fields that are valid
+            data = self.cleaned_data
         brand = data.get("brand") or (self.brands[0] if self.brands else None)
         today = timezone.localdate()
         until = min(data.get("until") or today, today)
