@@ -1,15 +1,22 @@
-import django_filters
+from brands.models import Brand, IPRight, Membership, VerificationStatus
+from core.api.filters import ChoiceInFilter, FilterSet
 
-from brands.models import Brand, Membership
 
-
-class BrandFilter(django_filters.FilterSet):
+class BrandFilter(FilterSet):
     class Meta:
         model = Brand
         fields = ["is_active", "country"]
 
 
-class MembershipFilter(django_filters.FilterSet):
+class MembershipFilter(FilterSet):
     class Meta:
         model = Membership
         fields = ["brand", "role"]
+
+
+class RightFilter(FilterSet):
+    status__in = ChoiceInFilter(field_name="status", choices=VerificationStatus.choices)
+
+    class Meta:
+        model = IPRight
+        fields = ["brand", "status", "kind", "office"]

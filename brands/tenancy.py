@@ -122,6 +122,8 @@ class BrandObjectPermission(permissions.IsAuthenticated):
     answers 404 rather than 403.
     """
 
+    allows_every_read = True  # for the schema (core.api.schema): a read is never refused, only narrowed
+
     def has_permission(self, request: Any, view: Any) -> bool:
         if not super().has_permission(request, view):
             return False

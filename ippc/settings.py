@@ -385,13 +385,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.api.filters.FilterBackend",  # filters by id take plain ids (core.api.filters)
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "core.api.throttling.AnonThrottle",  # keyed on the real client address (core.client_ip)
         "core.api.throttling.UserThrottle",
@@ -411,7 +411,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Intellectual Property Protection Center: brands, IP rights, listings, detections and "
         "the notice-and-takedown workflow. Authenticate with `Authorization: Token <key>` "
-        "(POST /api/v1/auth/token/) or a browser session."
+        "(POST /api/v1/auth/token/) or a browser session.\n\n"
+        "Errors are JSON: `{detail, code?, request_id?}` (`Error`), or the fields' messages for invalid input "
+        "(`ValidationError`, 400). A refused workflow move is a 400 with the reason; a move that lost to "
+        "someone else a 409 with a `code`. 429 and 503 carry `Retry-After`. JSON bodies are read strictly "
+        "(text where text is expected, true/false, whole numbers). An empty query parameter (`?page_size=`) "
+        "is the parameter left out. No text may contain the NUL character."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -6,6 +6,7 @@ import django_filters
 from django.db import connection
 from django.db.models import QuerySet
 
+from core.api.filters import IdFilter
 from listings.models import Detection
 
 
@@ -16,14 +17,14 @@ class DetectionFilter(django_filters.FilterSet):
     another brand's id simply matches nothing (no "invalid choice" that would confirm it exists).
     """
 
-    brand = django_filters.NumberFilter(field_name="brand_id", help_text="Brand id")
+    brand = IdFilter(field_name="brand_id", help_text="Brand id")
     state = django_filters.ChoiceFilter(choices=Detection.State.choices)
     signal = django_filters.CharFilter(
         method="filter_signal",
         help_text='A signal that fired, e.g. "image:hash", "image:local", "image:logo" or "text"',
     )
     min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte", help_text="0 to 1")
-    listing = django_filters.NumberFilter(field_name="listing_id", help_text="Listing id")
+    listing = IdFilter(field_name="listing_id", help_text="Listing id")
     source = django_filters.ChoiceFilter(choices=Detection.Source.choices)
 
     class Meta:

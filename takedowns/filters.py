@@ -10,6 +10,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.api.filters import BooleanFilter, IdFilter, MultipleChoiceFilter
 from takedowns import selectors, workflow
 from takedowns.models import (
     Complaint,
@@ -22,13 +23,13 @@ from takedowns.models import (
 
 
 class ComplaintFilter(django_filters.FilterSet):
-    brand = django_filters.NumberFilter(field_name="brand_id", help_text="Brand id")
+    brand = IdFilter(field_name="brand_id", help_text="Brand id")
     source = django_filters.ChoiceFilter(choices=Complaint.Source.choices)
     reference = django_filters.CharFilter(field_name="reference", lookup_expr="iexact")
     item_state = django_filters.ChoiceFilter(
         choices=ComplaintItem.State.choices, method="filter_item_state", help_text="Has an item in this state"
     )
-    draft = django_filters.BooleanFilter(
+    draft = BooleanFilter(
         field_name="submitted_at", lookup_expr="isnull", help_text="true: drafts only; false: submitted only"
     )
 
@@ -41,14 +42,14 @@ class ComplaintFilter(django_filters.FilterSet):
 
 
 class ItemFilter(django_filters.FilterSet):
-    brand = django_filters.NumberFilter(field_name="brand_id", help_text="Brand id")
-    complaint = django_filters.NumberFilter(field_name="complaint_id", help_text="Notice id")
-    state = django_filters.MultipleChoiceFilter(choices=ComplaintItem.State.choices)
+    brand = IdFilter(field_name="brand_id", help_text="Brand id")
+    complaint = IdFilter(field_name="complaint_id", help_text="Notice id")
+    state = MultipleChoiceFilter(choices=ComplaintItem.State.choices)
     infringement_type = django_filters.ChoiceFilter(choices=InfringementType.choices)
-    seller = django_filters.NumberFilter(field_name="seller_id", help_text="Seller id")
-    listing = django_filters.NumberFilter(field_name="listing_id", help_text="Listing id")
-    right = django_filters.NumberFilter(field_name="right_id", help_text="IP right id")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Waiting past its due time")
+    seller = IdFilter(field_name="seller_id", help_text="Seller id")
+    listing = IdFilter(field_name="listing_id", help_text="Listing id")
+    right = IdFilter(field_name="right_id", help_text="IP right id")
+    overdue = BooleanFilter(method="filter_overdue", help_text="Waiting past its due time")
 
     class Meta:
         model = ComplaintItem
@@ -66,9 +67,9 @@ class ModerationQueueFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(
         choices=[(s, ComplaintItem.State(s).label) for s in selectors.QUEUE_STATES], method="selector"
     )
-    brand = django_filters.NumberFilter(method="selector", help_text="Brand id")
+    brand = IdFilter(method="selector", help_text="Brand id")
     infringement_type = django_filters.ChoiceFilter(choices=InfringementType.choices, method="selector")
-    overdue = django_filters.BooleanFilter(method="selector", help_text="Only items waiting past their due time")
+    overdue = BooleanFilter(method="selector", help_text="Only items waiting past their due time")
     claimed = django_filters.ChoiceFilter(
         choices=[("me", "Claimed by me"), ("unclaimed", "Not claimed (or the claim lapsed)")], method="selector"
     )
@@ -93,9 +94,7 @@ class ModerationQueueFilter(django_filters.FilterSet):
 
 
 class SellerItemFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(
-        choices=[c for c in ComplaintItem.State.choices if c[0] != workflow.DRAFT]
-    )
+    state = MultipleChoiceFilter(choices=[c for c in ComplaintItem.State.choices if c[0] != workflow.DRAFT])
 
     class Meta:
         model = ComplaintItem
@@ -103,8 +102,8 @@ class SellerItemFilter(django_filters.FilterSet):
 
 
 class SuspensionFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=Suspension.State.choices)
-    seller = django_filters.NumberFilter(field_name="seller_id", help_text="Seller id")
+    state = MultipleChoiceFilter(choices=Suspension.State.choices)
+    seller = IdFilter(field_name="seller_id", help_text="Seller id")
 
     class Meta:
         model = Suspension
@@ -112,7 +111,7 @@ class SuspensionFilter(django_filters.FilterSet):
 
 
 class NotificationFilter(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", help_text="true: unread only")
+    unread = BooleanFilter(field_name="read_at", lookup_expr="isnull", help_text="true: unread only")
     event = django_filters.CharFilter()
 
     class Meta:
@@ -121,8 +120,8 @@ class NotificationFilter(django_filters.FilterSet):
 
 
 class WebhookDeliveryFilter(django_filters.FilterSet):
-    endpoint = django_filters.NumberFilter(field_name="endpoint_id", help_text="Endpoint id")
-    status = django_filters.MultipleChoiceFilter(choices=WebhookDelivery.Status.choices)
+    endpoint = IdFilter(field_name="endpoint_id", help_text="Endpoint id")
+    status = MultipleChoiceFilter(choices=WebhookDelivery.Status.choices)
     event = django_filters.CharFilter()
 
     class Meta:

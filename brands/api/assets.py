@@ -13,9 +13,10 @@ from brands import services
 from brands.api.rights import FILE_PARSERS, ScopedBrandField
 from brands.models import Brand, IPRight, Job, ReferenceAsset
 from brands.tenancy import BrandObjectPermission, BrandScopedViewSet, require_manage
+from core.api.serializers import ModelSerializer
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(ModelSerializer):
     percent = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -27,7 +28,7 @@ class JobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReferenceAssetSerializer(serializers.ModelSerializer):
+class ReferenceAssetSerializer(ModelSerializer):
     brand = ScopedBrandField(Brand)
     right = ScopedBrandField(IPRight)
     image = serializers.FileField(

@@ -16,9 +16,11 @@ from rest_framework.reverse import reverse
 
 from brands import services
 from brands.downloads import private_file_response
+from brands.filters import RightFilter
 from brands.models import AgentAuthorization, Brand, IPDocument, IPRight
 from brands.tenancy import BrandObjectPermission, BrandScopedViewSet, require_manage
 from brands.validity import right_checks
+from core.api.serializers import ModelSerializer, Serializer
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -33,7 +35,7 @@ class ScopedBrandField(serializers.PrimaryKeyRelatedField):
         return self.model.objects.for_user(self.context["request"].user)
 
 
-class DocumentSerializer(serializers.ModelSerializer):
+class DocumentSerializer(ModelSerializer):
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -48,7 +50,7 @@ class DocumentSerializer(serializers.ModelSerializer):
         return reverse("document-download", args=[document.pk], request=self.context.get("request"))
 
 
-class DocumentUploadSerializer(serializers.Serializer):
+class DocumentUploadSerializer(Serializer):
     brand = ScopedBrandField(Brand)
     right = ScopedBrandField(IPRight, required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=IPDocument.Kind.choices)
@@ -56,13 +58,13 @@ class DocumentUploadSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
 
-class CheckSerializer(serializers.Serializer):
+class CheckSerializer(Serializer):
     level = serializers.CharField()
     title = serializers.CharField()
     detail = serializers.CharField()
 
 
-class IPRightSerializer(serializers.ModelSerializer):
+class IPRightSerializer(ModelSerializer):
     brand = ScopedBrandField(Brand)
     jurisdictions = serializers.ListField(child=serializers.CharField(max_length=8), allow_empty=False)
     nice_classes = serializers.ListField(
@@ -92,16 +94,16 @@ class IPRightSerializer(serializers.ModelSerializer):
         return [check.__dict__ for check in right_checks(right)]
 
 
-class DecisionSerializer(serializers.Serializer):
+class DecisionSerializer(Serializer):
     action = serializers.ChoiceField(choices=["verify", "reject", "request_info"])
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ResubmitSerializer(serializers.Serializer):
+class ResubmitSerializer(Serializer):
     answer = serializers.CharField()
 
 
-class AuthorizationSerializer(serializers.ModelSerializer):
+class AuthorizationSerializer(ModelSerializer):
     agent_username = serializers.CharField(source="agent.get_username", read_only=True)
     document = DocumentSerializer(read_only=True)
 
@@ -114,7 +116,7 @@ class AuthorizationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuthorizationFileSerializer(serializers.Serializer):
+class AuthorizationFileSerializer(Serializer):
     brand = ScopedBrandField(Brand)
     agent = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all())
     file = serializers.FileField()
@@ -140,7 +142,7 @@ class IPRightViewSet(BrandScopedViewSet):
     queryset = IPRight.objects.select_related("brand").prefetch_related("documents")
     serializer_class = IPRightSerializer
     parser_classes = FILE_PARSERS
-    filterset_fields = {"brand": ["exact"], "status": ["exact", "in"], "kind": ["exact"], "office": ["exact"]}
+    filterset_class = RightFilter
     search_fields = ["title", "registration_number", "word_mark", "holder_name"]
     ordering_fields = ["submitted_at", "valid_until", "title"]
     http_method_names = ["get", "post", "patch", "head", "options"]

@@ -5,10 +5,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from brands.models import Brand, Membership
+from core.api.serializers import ModelSerializer, Serializer
 from core.roles import is_moderator, is_platform_admin
 
 
-class BrandSerializer(serializers.ModelSerializer):
+class BrandSerializer(ModelSerializer):
     my_role = serializers.SerializerMethodField(help_text="The caller's role in this brand, if a member")
 
     class Meta:
@@ -35,13 +36,18 @@ class BrandSerializer(serializers.ModelSerializer):
         return brand_roles(self.context["request"].user).get(brand.pk)
 
 
-class MemberUserSerializer(serializers.ModelSerializer):
+class MemberUserSerializer(ModelSerializer):
+    # Read as stored: an invited member's user name is their email address, which the user name
+    # validator of the sign-up forms (letters, digits, @.+-_) need not accept.
+    username = serializers.CharField(read_only=True)
+
     class Meta:
         model = get_user_model()
         fields = ["id", "username", "email", "first_name", "last_name"]
+        read_only_fields = fields
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     user = MemberUserSerializer(read_only=True)
     brand = serializers.PrimaryKeyRelatedField(read_only=True)
 
@@ -51,7 +57,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MembershipInviteSerializer(serializers.Serializer):
+class MembershipInviteSerializer(Serializer):
     """Invite someone to a brand. Only brands the caller can see are valid choices."""
 
     brand = serializers.PrimaryKeyRelatedField(queryset=Brand.objects.none())
@@ -66,18 +72,18 @@ class MembershipInviteSerializer(serializers.Serializer):
             self.fields["brand"].queryset = Brand.objects.for_user(request.user)
 
 
-class MembershipRoleSerializer(serializers.Serializer):
+class MembershipRoleSerializer(Serializer):
     role = serializers.ChoiceField(choices=Membership.Role.choices)
 
 
-class BrandRoleSerializer(serializers.Serializer):
+class BrandRoleSerializer(Serializer):
     brand_id = serializers.IntegerField()
     brand_name = serializers.CharField()
     brand_slug = serializers.CharField()
     role = serializers.CharField()
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(ModelSerializer):
     is_platform_admin = serializers.SerializerMethodField()
     is_moderator = serializers.SerializerMethodField()
     memberships = serializers.SerializerMethodField()

@@ -74,11 +74,12 @@ class MembershipViewSet(BrandScopedViewSet):
     @extend_schema(request=MembershipRoleSerializer, responses={200: MembershipSerializer})
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         membership = self.get_object()
-        data = MembershipRoleSerializer(data=request.data)
+        data = MembershipRoleSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        membership = services.membership_change_role(
-            actor=request.user, membership=membership, role=data.validated_data["role"]
-        )
+        if "role" in data.validated_data:  # a PATCH that names no role changes nothing
+            membership = services.membership_change_role(
+                actor=request.user, membership=membership, role=data.validated_data["role"]
+            )
         return Response(MembershipSerializer(membership).data)
 
     def perform_destroy(self, instance: Membership) -> None:

@@ -23,4 +23,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             return Response({"detail": exc.messages[0], "code": exc.code}, status=status.HTTP_409_CONFLICT)
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = serializers.ValidationError(detail)
+    elif isinstance(exc, serializers.ValidationError) and not isinstance(exc.detail, dict):
+        # A bare list of messages (DRF's own checks of query parameters raise those): same shape as a serializer's.
+        exc = serializers.ValidationError({"non_field_errors": exc.detail})
     return drf_exception_handler(exc, context)

@@ -19,13 +19,14 @@ from rest_framework.reverse import reverse
 
 from brands.downloads import private_file_response
 from brands.tenancy import BrandObjectPermission
+from core.api.serializers import ModelSerializer, Serializer
 from core.roles import is_platform_staff
 from listings import selectors
 from listings.filters import DetectionFilter
 from listings.models import Detection, Listing
 
 
-class DetectionListingSerializer(serializers.ModelSerializer):
+class DetectionListingSerializer(ModelSerializer):
     """The listing as it is now (the evidence keeps it as it was when detected)."""
 
     seller_name = serializers.CharField(source="seller.name", read_only=True)
@@ -36,7 +37,7 @@ class DetectionListingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DetectionSerializer(serializers.ModelSerializer):
+class DetectionSerializer(ModelSerializer):
     brand_name = serializers.CharField(source="brand.name", read_only=True)
     listing = DetectionListingSerializer(read_only=True)
     evidence = serializers.JSONField(
@@ -72,7 +73,7 @@ class DetectionSerializer(serializers.ModelSerializer):
         return actor.get_full_name() or actor.get_username()
 
 
-class DetectionStateSerializer(serializers.Serializer):
+class DetectionStateSerializer(Serializer):
     state = serializers.ChoiceField(
         choices=Detection.State.choices,
         help_text='"dismissed" (with a reason) or "new" (restore). "reported" is set by complaints.',
@@ -151,7 +152,17 @@ class DetectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         )
 
 
+class DetectionEvidenceViewSet(DetectionViewSet):
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # An error is JSON even for a client that asked for the picture, never JSON labelled image/png.
+        if getattr(response, "status_code", 200) >= 400 and isinstance(
+            getattr(request, "accepted_renderer", None), PNGRenderer
+        ):
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
 # Served at detections/{id}/evidence.png (no trailing slash, unlike the router's routes).
-detection_evidence_view = DetectionViewSet.as_view(
+detection_evidence_view = DetectionEvidenceViewSet.as_view(
     {"get": "evidence"}, detail=True, renderer_classes=[JSONRenderer, PNGRenderer]
 )

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from core.api.filters import MAX_ID
+from core.api.serializers import ModelSerializer, Serializer
 from listings.models import Listing, ListingImage, Seller
 from listings.selectors import SORTS
 
 
-class SellerSerializer(serializers.ModelSerializer):
+class SellerSerializer(ModelSerializer):
     listing_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -17,7 +19,17 @@ class SellerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ListingImageSerializer(serializers.ModelSerializer):
+class ListingSellerSerializer(SellerSerializer):
+    """The seller as a listing shows it (its listing count is the sellers list's)."""
+
+    listing_count = None
+
+    class Meta(SellerSerializer.Meta):
+        fields = [field for field in SellerSerializer.Meta.fields if field != "listing_count"]
+        read_only_fields = fields
+
+
+class ListingImageSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -35,8 +47,8 @@ class ListingImageSerializer(serializers.ModelSerializer):
         return reverse("listing-image", args=[image.pk], request=self.context.get("request"))
 
 
-class ListingSerializer(serializers.ModelSerializer):
-    seller = SellerSerializer(read_only=True)
+class ListingSerializer(ModelSerializer):
+    seller = ListingSellerSerializer(read_only=True)
     images = ListingImageSerializer(many=True, read_only=True)
     relevance = serializers.IntegerField(read_only=True, required=False)
 
@@ -49,13 +61,13 @@ class ListingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BulkSellerSerializer(serializers.Serializer):
+class BulkSellerSerializer(Serializer):
     external_id = serializers.CharField()
     name = serializers.CharField()
     country = serializers.CharField(required=False, allow_blank=True)
 
 
-class BulkListingSerializer(serializers.Serializer):
+class BulkListingSerializer(Serializer):
     """One listing as the platform sends it (documentation only: items are validated one by one)."""
 
     marketplace = serializers.CharField()
@@ -71,11 +83,11 @@ class BulkListingSerializer(serializers.Serializer):
     images = serializers.ListField(child=serializers.URLField(), required=False)
 
 
-class BulkRequestSerializer(serializers.Serializer):
+class BulkRequestSerializer(Serializer):
     listings = BulkListingSerializer(many=True)
 
 
-class ItemResultSerializer(serializers.Serializer):
+class ItemResultSerializer(Serializer):
     index = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "failed"])
     listing_id = serializers.IntegerField(allow_null=True)
@@ -84,15 +96,15 @@ class ItemResultSerializer(serializers.Serializer):
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
-class BulkResponseSerializer(serializers.Serializer):
+class BulkResponseSerializer(Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
     items = ItemResultSerializer(many=True)
 
 
-class ListingSearchSerializer(serializers.Serializer):
+class ListingSearchSerializer(Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=200)
     marketplace = serializers.CharField(required=False, allow_blank=True)
-    seller = serializers.IntegerField(required=False, min_value=1)
+    seller = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     category = serializers.CharField(required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=Listing.Status.choices, required=False, allow_blank=True)
     price_min = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, min_value=0)
@@ -102,15 +114,32 @@ class ListingSearchSerializer(serializers.Serializer):
     has_detections = serializers.BooleanField(
         required=False, default=False, help_text="Only listings with an open detection for one of my brands"
     )
-    sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="relevance")
+    sort = serializers.ChoiceField(choices=list(SORTS), required=False, allow_blank=True, default="relevance")
 
 
-class ImageUploadSerializer(serializers.Serializer):
+class ImageUploadSerializer(Serializer):
     file = serializers.FileField()
     position = serializers.IntegerField(required=False, min_value=0, max_value=99)
 
 
-class SavedSearchSerializer(serializers.ModelSerializer):
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {},
+        "description": "The listing search to run: any of q, marketplace, category, status, price_min, "
+        "price_max (at least one given)",
+    }
+)
+class SearchParamsField(serializers.JSONField):
+    def to_internal_value(self, data: object) -> object:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Expected an object of search parameters.")
+        return super().to_internal_value(data)
+
+
+class SavedSearchSerializer(ModelSerializer):
+    params = SearchParamsField()
+
     class Meta:
         from listings.models import SavedSearch
 
@@ -120,12 +149,14 @@ class SavedSearchSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class PageParamsSerializer(serializers.Serializer):
+class PageParamsSerializer(Serializer):
     page = serializers.IntegerField(required=False, min_value=1, default=1, source="number")
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=200, default=25, source="per_page")
 
 
-class ListingPageSerializer(serializers.Serializer):
+# The whole response of a list action: not to be wrapped in the paginator's envelope again.
+@extend_schema_serializer(many=False)
+class ListingPageSerializer(Serializer):
     count = serializers.IntegerField(help_text="Number of matches, counted up to 1,000 (see count_is_capped)")
     count_is_capped = serializers.BooleanField()
     page = serializers.IntegerField()

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -118,9 +119,7 @@ class ListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"], url_path="images", parser_classes=[MultiPartParser, FormParser])
     def upload_image(self, request: Request, pk: str | None = None) -> Response:
         """Add an image by upload (instead of a URL); checked by content like every upload."""
-        listing = Listing.objects.filter(pk=pk).first()
-        if listing is None:
-            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        listing = get_object_or_404(Listing, pk=pk)
         data = ImageUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         image = services.listing_image_upload(listing=listing, **data.validated_data)

@@ -18,6 +18,7 @@ from core.roles import is_platform_admin
 from takedowns import selectors
 from takedowns.api.permissions import WebhookPermission
 from takedowns.api.serializers import (
+    MARK_READ_REQUEST,
     MarkedSerializer,
     MarkReadSerializer,
     NotificationSerializer,
@@ -52,7 +53,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self) -> QuerySet[Notification]:
         return selectors.notification_list(user=self.request.user)
 
-    @extend_schema(request=MarkReadSerializer, responses={200: MarkedSerializer})
+    @extend_schema(request={"application/json": MARK_READ_REQUEST}, responses={200: MarkedSerializer})
     @action(detail=False, methods=["post"], url_path="mark-read", url_name="mark-read")
     def mark_read(self, request: Request) -> Response:
         """Mark the given notifications (or all: true) read; others' ids are ignored."""

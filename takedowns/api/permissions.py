@@ -38,6 +38,8 @@ class WebhookPermission(permissions.IsAuthenticated):
     """Reads: what the selector returned. Changes: a brand's managers for its endpoints (and their
     deliveries), platform admins for the platform's own (brand null)."""
 
+    allows_every_read = True  # for the schema (core.api.schema): a read is never refused, only narrowed
+
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True

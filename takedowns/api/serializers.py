@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from brands.api.rights import ScopedBrandField
 from brands.models import Brand
+from core.api.filters import MAX_ID
+from core.api.serializers import ModelSerializer, Serializer
 from core.roles import is_platform_staff
 from takedowns import workflow
 from takedowns.models import (
@@ -64,7 +65,7 @@ def _viewer(serializer: serializers.Serializer) -> Any:
 # --- Reading notices ----------------------------------------------------------------------
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class DecisionSerializer(ModelSerializer):
     outcome = choice_field(Decision.Outcome.choices, read_only=True)
     decided_by = serializers.SerializerMethodField()
     statement = serializers.JSONField(
@@ -85,7 +86,7 @@ class DecisionSerializer(serializers.ModelSerializer):
         return _staff_label(decision.decided_by, _viewer(self))
 
 
-class CounterNoticeSerializer(serializers.ModelSerializer):
+class CounterNoticeSerializer(ModelSerializer):
     kind = choice_field(CounterNotice.Kind.choices, read_only=True)
 
     class Meta:
@@ -97,7 +98,7 @@ class CounterNoticeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(ModelSerializer):
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -110,7 +111,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return reverse("complaint-attachment-download", args=args, request=self.context.get("request"))
 
 
-class ItemSerializer(serializers.ModelSerializer):
+class ItemSerializer(ModelSerializer):
     """One listing in a notice, as the complainant (and moderators) see it."""
 
     complaint_reference = serializers.CharField(source="complaint.reference", read_only=True)
@@ -139,7 +140,7 @@ class ItemSerializer(serializers.ModelSerializer):
         return item.claimed_by_id is not None
 
 
-class ComplaintSerializer(serializers.ModelSerializer):
+class ComplaintSerializer(ModelSerializer):
     brand_name = serializers.CharField(source="brand.name", read_only=True)
     source = choice_field(Complaint.Source.choices, read_only=True)
     item_count = serializers.IntegerField(read_only=True)
@@ -178,7 +179,7 @@ class FiledComplaintSerializer(ComplaintDetailSerializer):
 # --- Filing -------------------------------------------------------------------------------
 
 
-class FilerSerializer(serializers.Serializer):
+class FilerSerializer(Serializer):
     """Who files, and the statements the law requires; checked together by the service."""
 
     rights_holder = serializers.CharField(
@@ -204,16 +205,25 @@ class FilerSerializer(serializers.Serializer):
     )
 
 
-class ItemInputSerializer(serializers.Serializer):
-    listing = serializers.CharField(
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]})
+class ListingReferenceField(serializers.CharField):
+    accepts_any_json_type = True  # a listing id may be sent as a number (core.api.serializers)
+
+
+class ItemInputSerializer(Serializer):
+    listing = ListingReferenceField(
         required=False,
         allow_blank=True,
         help_text='Listing id, its URL, or "marketplace:external_id" (optional with a detection)',
     )
-    right = serializers.IntegerField(required=False, allow_null=True, help_text="Id of one of the brand's rights")
+    right = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID, help_text="Id of one of the brand's rights"
+    )
     infringement_type = choice_field(choices=InfringementType.choices, required=False, allow_blank=True)
     explanation = serializers.CharField(required=False, allow_blank=True, help_text="Why this listing infringes")
-    detection = serializers.IntegerField(required=False, allow_null=True, help_text="The detection it comes from")
+    detection = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID, help_text="The detection it comes from"
+    )
 
 
 class ComplaintFileSerializer(FilerSerializer):
@@ -232,26 +242,24 @@ class ComplaintFileSerializer(FilerSerializer):
     )
 
 
-class AttachmentUploadSerializer(serializers.Serializer):
+class AttachmentUploadSerializer(Serializer):
     file = serializers.FileField(help_text="PDF, PNG, JPEG or WebP (checked by content)")
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
 
 
-class WithdrawSerializer(serializers.Serializer):
+class WithdrawSerializer(Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class AnswerSerializer(serializers.Serializer):
-    answer = serializers.CharField(required=False, allow_blank=True, default="")
+class AnswerSerializer(Serializer):
+    answer = serializers.CharField(min_length=10, help_text="At least 10 characters")
 
 
-class LegalActionSerializer(serializers.Serializer):
-    details = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Court, case number, date filed"
-    )
+class LegalActionSerializer(Serializer):
+    details = serializers.CharField(min_length=20, help_text="Court, case number, date filed (at least 20 characters)")
 
 
-class AuditEntrySerializer(serializers.Serializer):
+class AuditEntrySerializer(Serializer):
     """One audit event, with the content that was hashed and both hashes (see core.selectors)."""
 
     id = serializers.IntegerField()
@@ -274,7 +282,7 @@ class AuditEntrySerializer(serializers.Serializer):
 # --- Moderation ---------------------------------------------------------------------------
 
 
-class ModerationDetectionSerializer(serializers.Serializer):
+class ModerationDetectionSerializer(Serializer):
     id = serializers.IntegerField()
     score = serializers.FloatField()
     signals = serializers.ListField(child=serializers.CharField())
@@ -312,7 +320,7 @@ class ModerationItemSerializer(ItemSerializer):
 ACTIONS = workflow.REVIEW_ACTIONS + workflow.COUNTER_ACTIONS
 
 
-class ModerationDecideSerializer(serializers.Serializer):
+class ModerationDecideSerializer(Serializer):
     action = choice_field(
         choices=list(ACTIONS), help_text="approve | reject | request_info in review; reinstate | uphold on a counter"
     )
@@ -323,15 +331,17 @@ class ModerationDecideSerializer(serializers.Serializer):
 
 
 class BulkDecideSerializer(ModerationDecideSerializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=500
+    )
 
 
-class BulkResultSerializer(serializers.Serializer):
+class BulkResultSerializer(Serializer):
     decided = serializers.ListField(child=serializers.IntegerField())
     refused = serializers.DictField(child=serializers.CharField(), help_text="{item id: why}")
 
 
-class DecisionTimesSerializer(serializers.Serializer):
+class DecisionTimesSerializer(Serializer):
     count = serializers.IntegerField()
     median_hours = serializers.FloatField(allow_null=True)
     p90_hours = serializers.FloatField(allow_null=True)
@@ -339,7 +349,7 @@ class DecisionTimesSerializer(serializers.Serializer):
     waiting = serializers.IntegerField()
 
 
-class TransparencySerializer(serializers.Serializer):
+class TransparencySerializer(Serializer):
     items = serializers.IntegerField()
     by_state = serializers.DictField(child=serializers.IntegerField())
     proactive_share = serializers.FloatField(allow_null=True)
@@ -348,17 +358,17 @@ class TransparencySerializer(serializers.Serializer):
     p90_hours_to_decision = serializers.FloatField(allow_null=True)
 
 
-class StatsSerializer(serializers.Serializer):
+class StatsSerializer(Serializer):
     days = serializers.IntegerField()
     decision_times = DecisionTimesSerializer()
     transparency = TransparencySerializer()
 
 
-class StatsParamsSerializer(serializers.Serializer):
+class StatsParamsSerializer(Serializer):
     days = serializers.IntegerField(required=False, default=30, min_value=1, max_value=3650)
 
 
-class SuspensionSerializer(serializers.ModelSerializer):
+class SuspensionSerializer(ModelSerializer):
     state = choice_field(Suspension.State.choices, read_only=True)
     seller_name = serializers.CharField(source="seller.name", read_only=True)
     seller_external_id = serializers.CharField(source="seller.external_id", read_only=True)
@@ -380,7 +390,7 @@ class SuspensionSerializer(serializers.ModelSerializer):
         return suspension.state == Suspension.State.ACTIVE and suspension.appeal_until >= timezone.now()
 
 
-class SuspensionDecideSerializer(serializers.Serializer):
+class SuspensionDecideSerializer(Serializer):
     action = choice_field(choices=["lift", "uphold"])
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -388,7 +398,7 @@ class SuspensionDecideSerializer(serializers.Serializer):
 # --- Sellers ------------------------------------------------------------------------------
 
 
-class SellerItemSerializer(serializers.ModelSerializer):
+class SellerItemSerializer(ModelSerializer):
     """A notice against the seller: what was reported, the decision with its statement of reasons,
     the deadlines, and the seller's own answer."""
 
@@ -414,7 +424,7 @@ class SellerItemSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
     def get_statement_of_reasons(self, item: ComplaintItem) -> dict[str, Any] | None:
         decisions = [d for d in item.decisions.all() if d.outcome != Decision.Outcome.REQUEST_INFO]
         return decisions[-1].statement if decisions else None
@@ -423,7 +433,7 @@ class SellerItemSerializer(serializers.ModelSerializer):
         return item.state == workflow.APPROVED and (item.contest_until is None or item.contest_until >= timezone.now())
 
 
-class CounterNoticeFileSerializer(serializers.Serializer):
+class CounterNoticeFileSerializer(Serializer):
     """A DMCA counter-notice (§512(g)(3)) or an appeal (DSA Art. 20); the service checks the elements."""
 
     kind = choice_field(choices=CounterNotice.Kind.choices)
@@ -441,12 +451,12 @@ class CounterNoticeFileSerializer(serializers.Serializer):
     signature_name = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class SuspensionAppealSerializer(serializers.Serializer):
+class SuspensionAppealSerializer(Serializer):
     text = serializers.CharField(required=False, allow_blank=True, default="")
     signature_name = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class SellerAccountCreateSerializer(serializers.Serializer):
+class SellerAccountCreateSerializer(Serializer):
     username = serializers.CharField(max_length=150)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     password = serializers.CharField(
@@ -459,7 +469,7 @@ class SellerAccountCreateSerializer(serializers.Serializer):
     )
 
 
-class SellerAccountIssuedSerializer(serializers.Serializer):
+class SellerAccountIssuedSerializer(Serializer):
     user = serializers.IntegerField()
     username = serializers.CharField()
     email = serializers.CharField()
@@ -470,14 +480,14 @@ class SellerAccountIssuedSerializer(serializers.Serializer):
 # --- Standing, notifications, webhooks ----------------------------------------------------
 
 
-class AccuracySerializer(serializers.Serializer):
+class AccuracySerializer(Serializer):
     approved = serializers.IntegerField()
     decided = serializers.IntegerField()
     rate = serializers.FloatField(allow_null=True)
     enough = serializers.BooleanField(help_text="Enough decisions in the window for the thresholds to apply")
 
 
-class StandingSerializer(serializers.ModelSerializer):
+class StandingSerializer(ModelSerializer):
     brand_name = serializers.CharField(source="brand.name", read_only=True)
     status = choice_field(Standing.Status.choices, read_only=True)
     current_accuracy = serializers.SerializerMethodField(help_text="Accuracy over the rolling window, now")
@@ -501,7 +511,7 @@ class StandingSerializer(serializers.ModelSerializer):
         }
 
 
-class PolicySerializer(serializers.Serializer):
+class PolicySerializer(Serializer):
     sla_hours = serializers.IntegerField()
     fast_track_sla_hours = serializers.IntegerField()
     contest_days = serializers.IntegerField()
@@ -516,7 +526,9 @@ class PolicySerializer(serializers.Serializer):
     auto_approve_min_score = serializers.FloatField()
 
 
-class StandingPageSerializer(serializers.Serializer):
+# The whole response of a list action: not to be wrapped in the paginator's envelope again.
+@extend_schema_serializer(many=False)
+class StandingPageSerializer(Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
@@ -524,19 +536,35 @@ class StandingPageSerializer(serializers.Serializer):
     results = StandingSerializer(many=True)
 
 
-class AutoApproveSerializer(serializers.Serializer):
+class AutoApproveSerializer(Serializer):
     enabled = serializers.BooleanField()
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "event", "title", "body", "url", "read_at", "created_at"]
         read_only_fields = fields
 
 
-class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=1000)
+# MarkReadSerializer as the schema states it: the ids (at least one), or all: true.
+MARK_READ_REQUEST = {
+    "type": "object",
+    "properties": {
+        "ids": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "maxItems": 1000},
+        "all": {"type": "boolean", "default": False, "description": "Mark every unread notification"},
+    },
+    "anyOf": [
+        {"required": ["ids"], "properties": {"ids": {"minItems": 1}}},
+        {"required": ["all"], "properties": {"all": {"enum": [True]}}},
+    ],
+}
+
+
+class MarkReadSerializer(Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=1000
+    )
     all = serializers.BooleanField(required=False, default=False, help_text="Mark every unread notification")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -545,11 +573,11 @@ class MarkReadSerializer(serializers.Serializer):
         return attrs
 
 
-class MarkedSerializer(serializers.Serializer):
+class MarkedSerializer(Serializer):
     marked = serializers.IntegerField()
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(ModelSerializer):
     events = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="Empty: every event")
 
     class Meta:
@@ -566,7 +594,7 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
-class WebhookEndpointCreateSerializer(serializers.Serializer):
+class WebhookEndpointCreateSerializer(Serializer):
     brand = ScopedBrandField(
         Brand, required=False, allow_null=True, help_text="The brand whose events to send; null: the platform's"
     )
@@ -577,7 +605,7 @@ class WebhookEndpointCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(ModelSerializer):
     status = choice_field(WebhookDelivery.Status.choices, read_only=True)
     endpoint_url = serializers.CharField(source="endpoint.url", read_only=True)
     payload = serializers.JSONField(read_only=True)

@@ -96,7 +96,8 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={
             201: FiledComplaintSerializer,
             200: OpenApiResponse(FiledComplaintSerializer, description="Replay: filed before under the same key"),
-            **REFUSED,
+            400: REFUSED[400],
+            403: REFUSED[403],
         },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -69,7 +69,8 @@ PAGE_CASES = [
 
 def _fill(value: Any, cast: Cast) -> Any:
     if isinstance(value, str):
-        return value.format(a=cast.brand_a.pk, a_slug=cast.brand_a.slug, m_viewer=cast.membership_viewer_a.pk)
+        filled = value.format(a=cast.brand_a.pk, a_slug=cast.brand_a.slug, m_viewer=cast.membership_viewer_a.pk)
+        return int(filled) if value in ("{a}", "{m_viewer}") else filled  # an id in a JSON body is a number
     return value
 
 
