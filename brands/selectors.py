@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from brands.models import AgentAuthorization, Brand, IPRight, Job, Membership, ReferenceAsset
-from brands.workflow import IN_REVIEW, VERIFIED
+from brands.workflow import IN_REVIEW, NEEDS_INFO, VERIFIED
 from core.models import AuditEvent
 from core.roles import is_platform_staff
 
@@ -131,3 +133,54 @@ def manager_emails(*, brand: Brand) -> list[str]:
             .values_list("user__email", flat=True)
         )
     )
+
+
+def brands_user_may_file_for(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Brand]:
+    """Brands the user acts for now: its managed brands, less those where it is an outside agent
+    without a verified, current authorization (the tenancy rules' `can_manage`)."""
+    from brands.tenancy import can_manage
+
+    brands = Brand.objects.manageable_by(user)
+    return brands.filter(pk__in=[pk for pk in brands.values_list("pk", flat=True) if can_manage(user, pk)])
+
+
+@dataclass(frozen=True)
+class AgentStatus:
+    """Where an outside agent stands with one brand: why it cannot act for it yet."""
+
+    brand: Brand
+    authorization: AgentAuthorization | None  # the latest one filed, None when none is on file
+
+    @property
+    def summary(self) -> str:
+        a, brand = self.authorization, self.brand.name
+        if a is None:
+            return f"No letter of authorization is on file for you at {brand}: ask its managers to file one."
+        filed = f"filed {a.submitted_at:%Y-%m-%d}" if a.submitted_at else "filed"
+        reason = f" The moderator wrote: “{a.status_reason}”" if a.status_reason else ""
+        if a.status == VERIFIED:  # verified, but its end date has passed
+            return (
+                f"Your authorization to act for {brand} ended on {a.valid_until:%Y-%m-%d}: {brand} must file a new one."
+            )
+        if a.status in IN_REVIEW:
+            return f"Your authorization to act for {brand} ({filed}) is waiting for a moderator to verify it."
+        if a.status == NEEDS_INFO:
+            return f"A moderator needs more information on your authorization for {brand} ({filed}).{reason}"
+        return f"Your authorization to act for {brand} ({filed}) is {a.get_status_display().lower()}.{reason}"
+
+
+def agent_statuses(*, user: AbstractBaseUser | AnonymousUser) -> list[AgentStatus]:
+    """The brands where `user` is an outside agent that may not act yet, with its latest authorization."""
+    if not user.is_authenticated:
+        return []
+    statuses = []
+    for membership in Membership.objects.filter(user=user, is_agent=True).select_related("brand"):
+        if agent_may_act(user=user, brand=membership.brand):
+            continue
+        latest = (
+            AgentAuthorization.objects.filter(brand=membership.brand, agent=user)
+            .order_by("-submitted_at", "-pk")
+            .first()
+        )
+        statuses.append(AgentStatus(brand=membership.brand, authorization=latest))
+    return statuses

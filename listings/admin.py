@@ -3,12 +3,15 @@ the matching workers and brand users own detections (their state changes are aud
 those are read-only here; sellers' strikes and suspension belong to the takedown workflow."""
 
 from django.contrib import admin
+from django.db import models
 
 from listings.models import Detection, Listing, ListingImage, SavedSearch, Seller
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Viewable by platform staff; never added, changed or deleted around the services."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # (the form is built, never saved)
 
     def has_add_permission(self, request, obj=None):
         return False

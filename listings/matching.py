@@ -27,7 +27,7 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from brands.models import Job, ReferenceAsset
-from core.services import audit_record
+from core.services import audit_record, audit_record_many
 from core.tasks import enqueue_many_on_commit
 from engine.evidence import render_match
 from engine.matcher import ImageMatch, query_features
@@ -652,18 +652,34 @@ def backscan_chunk(*, job_id: int, unit: dict[str, Any]) -> MatchSummary:
     return summary
 
 
-def detections_mark_reported(*, actor: Any, detection_ids: list[int], reason: str) -> int:
-    """Detections a brand turned into a notice: they leave the "new" list (dismissed ones stay dismissed)."""
+def detections_mark_reported(
+    *,
+    actor: Any,
+    detection_ids: list[int],
+    reason: str,
+    brand_id: int | None = None,
+    listing_ids: list[int] | None = None,
+) -> int:
+    """Detections a brand turned into a notice leave the "new" list (dismissed ones stay dismissed): those
+    named, and `brand_id`'s new detections of `listing_ids` (listings the notice names without one)."""
+    wanted = Q(pk__in=detection_ids or [])
+    if brand_id is not None and listing_ids:
+        wanted |= Q(brand_id=brand_id, listing_id__in=listing_ids)
+    if not detection_ids and not (brand_id is not None and listing_ids):
+        return 0
     with transaction.atomic():
         rows = list(
-            Detection.objects.select_for_update().filter(pk__in=detection_ids, state=Detection.State.NEW).order_by("pk")
+            Detection.objects.select_for_update(of=("self",))
+            .select_related("brand")  # named in each audit event
+            .filter(wanted, state=Detection.State.NEW)
+            .order_by("pk")
         )
         Detection.objects.filter(pk__in=[d.pk for d in rows]).update(
             state=Detection.State.REPORTED, state_reason=reason[:500], state_changed_by=actor, updated_at=timezone.now()
         )
-        for detection in rows:
-            audit_record(
-                actor=actor, action="detection.reported", obj=detection, brand_id=detection.brand_id,
-                from_state=Detection.State.NEW, to_state=Detection.State.REPORTED, reason=reason,
+        for brand_id in sorted({d.brand_id for d in rows}):
+            audit_record_many(
+                actor=actor, action="detection.reported", objects=[d for d in rows if d.brand_id == brand_id],
+                brand_id=brand_id, from_state=Detection.State.NEW, to_state=Detection.State.REPORTED, reason=reason,
             )  # fmt: skip
     return len(rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
@@ -390,3 +391,19 @@ def listing_risks(*, user: AbstractBaseUser | AnonymousUser, listing_ids: list[i
         .annotate(top=Max("score"))
     )
     return {row["listing_id"]: row["top"] for row in rows}
+
+
+def new_detections_matching(*, user: AbstractBaseUser | AnonymousUser, params: Any) -> QuerySet[Detection]:
+    """The new detections `user` may read that the detections page's filters (`params`) match: what
+    "file a notice for all of them" files. Invalid filters match nothing rather than everything."""
+    from listings.page_filters import DetectionPageFilter  # the page's own filters, so the numbers agree
+
+    filters = DetectionPageFilter(params, queryset=detection_list(user=user))
+    if not filters.is_valid():
+        return Detection.objects.none()
+    return filters.qs.filter(state=Detection.State.NEW).order_by("-score", "-created_at", "-id")
+
+
+def listings_matching(*, user: AbstractBaseUser | AnonymousUser, query: ListingQuery) -> QuerySet[Listing]:
+    """The listings a search matches that a notice can still name (not removed), in the search's order."""
+    return listing_search(user=user, query=query).exclude(status=Listing.Status.REMOVED)

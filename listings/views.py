@@ -16,13 +16,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from brands.downloads import private_file_response
 from brands.models import Brand
-from brands.selectors import object_history
+from brands.selectors import brands_user_may_file_for, object_history
 from brands.tenancy import can_manage, get_scoped_or_404
 from core.uploads import IMAGE_KINDS, inspect_upload
 from engine.normalize import query_keys
 from listings import selectors, services
 from listings.forms import ListingSearchForm
 from listings.models import Listing, ListingImage, SavedSearch
+from listings.selection import listing_filing_context, page_size
 
 
 def _require_catalogue(request: HttpRequest) -> None:
@@ -41,15 +42,22 @@ def search(request: HttpRequest) -> HttpResponse:
         number = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         number = 1
-    page = selectors.search_page(user=request.user, query=query, number=number)
+    page = selectors.search_page(
+        user=request.user, query=query, number=number, per_page=page_size(request.GET.get("page_size"))
+    )
     prefetch_related_objects(page.items, "images")
     results = selectors.listing_search(user=request.user, query=query)
     params = request.GET.copy()
     params.pop("page", None)
     manageable = Brand.objects.manageable_by(request.user).order_by("name")
+    can_file = brands_user_may_file_for(user=request.user).exists()
     context = {
         "form": form,
         "page": page,
+        "can_file": can_file,
+        "file_all": listing_filing_context(request, selectors.listings_matching(user=request.user, query=query))
+        if can_file and form.is_bound and page.total
+        else None,
         "save_brands": manageable,
         "facets": selectors.facets(results),
         "keys": query_keys(query.q),

@@ -23,10 +23,10 @@ from core.roles import is_platform_staff
 from listings import selectors
 from listings.models import Detection, Listing
 from listings.page_filters import LEAD_SIGNALS, SIGNAL_LABELS, DetectionPageFilter
+from listings.selection import detection_filing_context, page_size, page_size_links
 
 PER_PAGE = 25
 MAX_BADGE_LISTINGS = 100
-MAX_NOTICE_DETECTIONS = 500  # listings per notice (TAKEDOWN_MAX_ITEMS)
 
 
 def _require_detections(request: HttpRequest) -> None:
@@ -47,7 +47,8 @@ def detection_list(request: HttpRequest) -> HttpResponse:
     without_state.pop("page", None)
     unstated = DetectionPageFilter(without_state, queryset=detections)
     counts = selectors.detection_counts(detections=unstated.qs if unstated.is_valid() else detections)
-    page = Paginator(rows.order_by("-score", "-created_at", "-id"), PER_PAGE).get_page(request.GET.get("page"))
+    per_page = page_size(request.GET.get("page_size"))
+    page = Paginator(rows.order_by("-score", "-created_at", "-id"), per_page).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     state_links = []
@@ -58,22 +59,12 @@ def detection_list(request: HttpRequest) -> HttpResponse:
             {"value": value, "label": label, "count": counts[value], "query": link.urlencode(),
              "active": request.GET.get("state") == value}
         )  # fmt: skip
-    # Filing a notice from here: managers pick rows, or every open detection the filters match (one brand).
-    can_file = Brand.objects.manageable_by(request.user).exists()
-    matching_ids: list[int] = []
-    if can_file and filters.is_bound and filters.is_valid() and request.GET.get("brand"):
-        matching_ids = list(
-            rows.filter(state=Detection.State.NEW)
-            .order_by("-score", "-created_at", "-id")
-            .values_list("pk", flat=True)[:MAX_NOTICE_DETECTIONS]
-        )
     context = {
-        "can_file": can_file,
-        "matching_ids": ",".join(str(pk) for pk in matching_ids),
-        "matching_count": len(matching_ids),
-        "max_notice_detections": MAX_NOTICE_DETECTIONS,
+        # Filing a notice from here: managers pick rows, or every new detection the filters match (one brand).
+        **detection_filing_context(request, rows),
         "filters": filters,
         "page": page,
+        "page_size_links": page_size_links(request.GET, per_page),
         "counts": counts,
         "total": sum(counts.values()),
         "state_links": state_links,

@@ -37,7 +37,8 @@ JURISDICTION_TEXT = (
     "notification or an agent of such person."
 )
 
-MAX_LISTINGS_TEXT = 500 * 200
+# Listings typed or chosen (one per line): as many as one filing takes (two notices of TAKEDOWN_MAX_ITEMS).
+MAX_LISTINGS_TEXT = 2 * 500 * 200
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -79,7 +80,10 @@ class ComplaintForm(BootstrapFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "12345\nhttps://shopmart.example/item/L1\nshopmart:L2"}),
         help_text="One per line: the listing's id, its URL on the marketplace, or marketplace:external_id.",
     )
-    right = forms.ChoiceField(label="IP right relied on", help_text="Only the brand's verified rights back a notice.")
+    # Not required here: the service reports a missing right with every other missing element, at once.
+    right = forms.ChoiceField(
+        required=False, label="IP right relied on", help_text="Only the brand's verified rights back a notice."
+    )
     infringement_type = forms.ChoiceField(choices=[("", "Choose…"), *InfringementType.choices], required=False)
     explanation = forms.CharField(
         required=False,
@@ -124,7 +128,7 @@ class ComplaintForm(BootstrapFormMixin, forms.Form):
         return int(value) if value else None
 
     def detection_ids(self) -> list[int]:
-        return split_ids([self.cleaned_data.get("detections") or ""])[:1000]
+        return split_ids([self.cleaned_data.get("detections") or ""])[: 2 * 500]
 
     def listing_refs(self) -> list[str]:
         lines = [line.strip() for line in (self.cleaned_data.get("listings") or "").splitlines()]
@@ -134,24 +138,33 @@ class ComplaintForm(BootstrapFormMixin, forms.Form):
         """The service reports items as "Item 3, explanation: …". What the form shares (right, type,
         explanation) is shown once on its field; what is per listing stays on the listings field."""
         shared = {"right": "right", "infringement type": "infringement_type", "explanation": "explanation"}
+        already = set(self.errors)  # the form's own message on a shared field already says it
         seen: set[tuple[str, str]] = set()
         for message in messages:
             match = re.match(r"^Item (\d+), ([a-z ]+): (.*)$", message, re.S)
             field, text = "listings", message
             if match and match.group(2) in shared:
                 field, text = shared[match.group(2)], match.group(3)
-            if (field, text) in seen:
+            if (field, text) in seen or (field != "listings" and field in already):
                 continue
             seen.add((field, text))
             self.add_error(field, link_notice(text))
 
-    def add_service_errors(self, exc: ValidationError) -> None:
+    def add_service_errors(self, exc: ValidationError, *, placeholder: bool = False) -> None:
+        """`placeholder`: the service was given one item without a listing (none was named), so that the
+        shared fields were checked too; its "name the listing" becomes "name at least one listing"."""
         if not hasattr(exc, "error_dict"):
             self.add_error(None, exc.messages)
             return
         for name, messages in exc.message_dict.items():
             if name == "items":
+                if placeholder:
+                    messages = [m for m in messages if not m.startswith("Item 1, listing:")]
+                    if "listings" not in self.errors:
+                        self.add_error("listings", "Name at least one listing.")
                 self.add_item_errors(messages)
+            elif name in self.fields and name in self.errors:
+                continue  # the form's own message on this field already says it
             else:
                 self.add_error(name if name in self.fields else None, messages)
 

@@ -5,8 +5,10 @@ on the detections and search pages), the receipt, one notice with its items and 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,8 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from brands.downloads import private_file_response
 from brands.models import Brand
+from brands.selectors import agent_statuses, brands_user_may_file_for
 from brands.tenancy import can_manage, get_scoped_or_404
 from listings import selectors as listing_selectors
+from listings.forms import ListingSearchForm
 from listings.models import ListingImage
 from takedowns import selectors
 from takedowns.forms import AnswerForm, ComplaintForm, LegalActionForm, SubmitDraftForm, WithdrawForm, split_ids
@@ -32,6 +36,8 @@ from takedowns.services.standing import standing_set_auto_approve
 from takedowns.views import is_htmx, item_changes, window_open
 
 PER_PAGE = 25
+ITEMS_PER_PAGE = 50  # a notice's listings per page
+RECEIPT_ROWS = 100  # the receipt lists this many; the notice's own page has them all
 
 
 def _require_reader(request: HttpRequest) -> None:
@@ -114,77 +120,190 @@ def standing_auto_approve(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Filing ----------------------------------------------------------------------------------
 
 
-def _preselected(request: HttpRequest) -> tuple[list[Any], list[int]]:
-    """The detections (scoped to the reader) and the listing ids the page was opened with."""
+SHOWN_DETECTIONS = 50  # the form lists this many of the chosen detections
+
+
+@dataclass
+class Selection:
+    """What the form was opened (or posted) with: the chosen detections (scoped to the reader) and
+    listing ids; `too_many` is the size of a selection refused because no filing takes that many."""
+
+    detection_ids: list[int] = field(default_factory=list)
+    detection_brand_ids: set[int] = field(default_factory=set)
+    shown: list[Any] = field(default_factory=list)
+    listing_ids: list[int] = field(default_factory=list)
+    too_many: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.detection_ids) + len(self.listing_ids)
+
+
+def filing_cap() -> int:
+    return settings.TAKEDOWN_MAX_ITEMS * complaint_services.MAX_NOTICES_PER_FILING
+
+
+def _preselected(request: HttpRequest) -> Selection:
+    """`?detections=1,2` or `?select=detections&<the detections page's filters>` (every new detection they
+    match, not just one page); `?listings=1,2` or `?select=listings&<the search's fields>`."""
     source = request.POST if request.method == "POST" else request.GET
-    detection_ids = split_ids(source.getlist("detections"))[: 2 * 500]
-    detections = []
-    if detection_ids:
-        detections = list(
-            listing_selectors.detection_list(user=request.user)
-            .filter(pk__in=detection_ids)
-            .select_related("listing", "listing__seller", "brand", "asset")
-            .order_by("-score", "id")
-        )
-    return detections, split_ids(request.GET.getlist("listings"))[:500]
+    cap = filing_cap()
+    selection = Selection()
+    if request.method == "GET" and request.GET.get("select") == "detections":
+        chosen = listing_selectors.new_detections_matching(user=request.user, params=request.GET)
+    else:
+        ids = split_ids(source.getlist("detections"))[: cap + 1]
+        chosen = listing_selectors.detection_list(user=request.user).filter(pk__in=ids) if ids else None
+    if chosen is not None:
+        rows = list(chosen.order_by("-score", "-created_at", "-id").values_list("pk", "brand_id")[: cap + 1])
+        if len(rows) > cap:
+            selection.too_many = chosen.count()
+        else:
+            selection.detection_ids = [pk for pk, _ in rows]
+            selection.detection_brand_ids = {brand_id for _, brand_id in rows}
+            selection.shown = list(
+                listing_selectors.detection_list(user=request.user)
+                .filter(pk__in=selection.detection_ids[:SHOWN_DETECTIONS])
+                .order_by("-score", "-created_at", "-id")
+            )
+    if request.method == "GET" and request.GET.get("select") == "listings":
+        search = ListingSearchForm(request.GET)
+        query = listing_selectors.ListingQuery()
+        if search.is_valid():
+            query = listing_selectors.ListingQuery(
+                **{k: v for k, v in search.cleaned_data.items() if v not in ("", None)}
+            )
+        matching = listing_selectors.listings_matching(user=request.user, query=query)
+        ids = list(matching.values_list("pk", flat=True)[: cap + 1])
+        if len(ids) > cap:
+            selection.too_many = matching.count()
+        else:
+            selection.listing_ids = ids
+    elif request.method == "GET":
+        selection.listing_ids = split_ids(request.GET.getlist("listings"))[:cap]
+    return selection
 
 
 @login_required
 def complaint_new(request: HttpRequest) -> HttpResponse:
-    brands = Brand.objects.manageable_by(request.user)
-    if not brands.exists():
-        raise PermissionDenied("Only a brand's managers (or its authorized agents) file notices.")
-    detections, listing_ids = _preselected(request)
+    may_file = brands_user_may_file_for(user=request.user)
+    waiting = agent_statuses(user=request.user)
+    if not may_file.exists():
+        if not waiting:
+            raise PermissionDenied("Only a brand's managers (or its authorized agents) file notices.")
+        if request.method != "POST":
+            # An agent whose authorization is not verified yet learns it here, before typing a notice.
+            return render(request, "takedowns/complaint_agent_pending.html", {"statuses": waiting}, status=403)
+    selection = _preselected(request)
     source = Complaint.Source.MANUAL
-    if detections:
+    if selection.detection_ids:
         source = Complaint.Source.DETECTIONS
-    elif request.POST.get("source") == Complaint.Source.SEARCH or (request.method == "GET" and listing_ids):
+    elif request.POST.get("source") == Complaint.Source.SEARCH or (request.method == "GET" and selection.listing_ids):
         source = Complaint.Source.SEARCH
+    status = 200
+    problems: list[str] = []  # with the selection the form was opened with (the form itself is not bound)
     if request.method == "POST":
         form = ComplaintForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
-            response = _file(request, form, detections, source)
+            response, status = _file(request, form, selection, source, waiting)
             if response is not None:
                 return response
+        else:
+            _report_every_problem(request, form, selection)
     else:
-        detection_brands = {d.brand_id for d in detections}
         initial = {
-            "detections": ",".join(str(d.pk) for d in detections),
-            "listings": "\n".join(str(i) for i in listing_ids),
+            "detections": ",".join(str(pk) for pk in selection.detection_ids),
+            "listings": "\n".join(str(i) for i in selection.listing_ids),
             "filer_name": request.user.get_full_name(),
             "filer_email": request.user.email,
             "idempotency_key": uuid.uuid4().hex,
         }
-        if len(detection_brands) == 1:
-            initial["brand"] = detection_brands.pop()
+        if len(selection.detection_brand_ids) == 1:
+            initial["brand"] = next(iter(selection.detection_brand_ids))
         elif request.GET.get("brand", "").isdigit():
             initial["brand"] = int(request.GET["brand"])
         form = ComplaintForm(initial=initial, user=request.user)
-        if len({d.brand_id for d in detections}) > 1:
-            form.add_error(None, "The detections you chose belong to several brands: a notice is for one brand.")
-    context = {"form": form, "detections": detections, "source": source, "max_items": 500}
-    return render(request, "takedowns/complaint_new.html", context, status=422 if form.errors else 200)
+        if len(selection.detection_brand_ids) > 1:
+            problems.append("The detections you chose belong to several brands: a notice is for one brand.")
+        if selection.too_many:
+            problems.append(complaint_services.too_many_message(selection.too_many))
+    if (form.errors or problems) and status == 200:
+        status = 422
+    context = {
+        "form": form,
+        "problems": problems,
+        "detections": selection.shown,
+        "detection_count": len(selection.detection_ids),
+        "selected_count": selection.count,
+        "parts": complaint_services.notice_parts(selection.count) if selection.count else [],
+        "source": source,
+        "max_items": settings.TAKEDOWN_MAX_ITEMS,
+        "waiting": waiting,
+    }
+    return render(request, "takedowns/complaint_new.html", context, status=status)
 
 
-def _file(request: HttpRequest, form: ComplaintForm, detections: list[Any], source: str) -> HttpResponse | None:
+def _items(form: ComplaintForm, selection: Selection, brand: Brand) -> tuple[list[dict[str, Any]], bool]:
+    """The notice's items, and whether they are only a placeholder: with no listing named yet, one item
+    without a listing still has the right, the type and the explanation checked (every problem at once)."""
     data = form.cleaned_data
     shared = {
-        "right": data["right"],
-        "infringement_type": data["infringement_type"],
-        "explanation": data["explanation"],
+        "right": data.get("right"),
+        "infringement_type": data.get("infringement_type") or "",
+        "explanation": data.get("explanation") or "",
     }
-    items = [{"detection": d.pk, **shared} for d in detections if d.brand_id == data["brand"].pk]
-    stray = [d for d in detections if d.brand_id != data["brand"].pk]
-    if stray:
-        form.add_error("brand", f"{len(stray)} of the chosen detections are another brand's; file them separately.")
-        return None
+    items = [{"detection": pk, **shared} for pk in selection.detection_ids]
     items += [{"listing": ref, **shared} for ref in form.listing_refs()]
+    if not items:
+        return [{"listing": None, **shared}], True
+    return items, False
+
+
+def _report_every_problem(request: HttpRequest, form: ComplaintForm, selection: Selection) -> None:
+    """The form refused some input (an unknown choice, a file): report the service's problems with the rest
+    too, so that one submission shows every missing element."""
+    brand = form.cleaned_data.get("brand")
+    if brand is None:
+        return
+    items, placeholder = _items(form, selection, brand)
+    filer, statements = filer_and_statements({name: form.cleaned_data.get(name) or "" for name in FILING_FIELDS})
+    submit = request.POST.get("action") != "draft"
+    try:
+        errors = complaint_services.complaint_validate(
+            actor=request.user, brand=brand, items=items, filer=filer, statements=statements, submit=submit
+        )
+    except (PermissionDenied, ValidationError):
+        return  # said when the form is posted without the other problems
+    if errors:
+        form.add_service_errors(ValidationError(errors), placeholder=placeholder)
+
+
+FILING_FIELDS = ("rights_holder", "filer_name", "filer_organisation", "filer_email", "filer_phone",
+                 "filer_address", "good_faith", "accurate_under_penalty", "signature_name")  # fmt: skip
+
+
+def _file(
+    request: HttpRequest, form: ComplaintForm, selection: Selection, source: str, waiting: list[Any]
+) -> tuple[HttpResponse | None, int]:
+    data = form.cleaned_data
+    brand = data["brand"]
+    status = next((s for s in waiting if s.brand.pk == brand.pk), None)
+    if status is not None:
+        form.add_error(None, f"Nothing was filed. {status.summary} Your input is kept below: submit it again once "
+                             "the authorization is verified.")  # fmt: skip
+        return None, 403
+    stray = selection.detection_brand_ids - {brand.pk}
+    if stray:
+        count = sum(1 for d in selection.shown if d.brand_id != brand.pk) or len(stray)
+        form.add_error("brand", f"{count} of the chosen detections are another brand's; file them separately.")
+        return None, 422
+    items, placeholder = _items(form, selection, brand)
     submit = request.POST.get("action") != "draft"
     filer, statements = filer_and_statements(data)
     try:
-        result = complaint_services.complaint_file(
+        results = complaint_services.complaint_file_in_parts(
             actor=request.user,
-            brand=data["brand"],
+            brand=brand,
             items=items,
             filer=filer,
             statements=statements,
@@ -194,8 +313,26 @@ def _file(request: HttpRequest, form: ComplaintForm, detections: list[Any], sour
             attachments=data["attachments"],
         )
     except ValidationError as exc:
-        form.add_service_errors(exc)
-        return None
+        form.add_service_errors(exc, placeholder=placeholder)
+        return None, 422
+    except PermissionDenied as exc:
+        form.add_error(None, f"Nothing was filed: {exc} Your input is kept below.")
+        return None, 403
+    if len(results) > 1:
+        parts = ", ".join(f"{r.complaint.reference} ({r.complaint.items.count()} listings)" for r in results)
+        new = [r for r in results if r.created]
+        if not new:
+            messages.info(request, f"These notices were already filed with this form; nothing new filed: {parts}.")
+        else:
+            what = "notices" if submit else "drafts"
+            email = results[0].complaint.filer_email
+            messages.success(
+                request,
+                f"{len(items)} listings filed as {len(results)} {what} of at most {settings.TAKEDOWN_MAX_ITEMS}: "
+                f"{parts}. A receipt for each was sent to {email}.",
+            )
+        return redirect(f"{reverse('takedowns:complaint-list')}?brand={brand.pk}"), 302
+    result = results[0]
     complaint = result.complaint
     if not result.created:
         messages.info(request, f"Notice {complaint.reference} was already filed with this form; nothing new filed.")
@@ -203,7 +340,7 @@ def _file(request: HttpRequest, form: ComplaintForm, detections: list[Any], sour
         messages.success(request, f"Notice {complaint.reference} filed. A receipt was sent to {complaint.filer_email}.")
     else:
         messages.success(request, f"Draft {complaint.reference} saved. Sign and submit it when it is ready.")
-    return redirect("takedowns:complaint-receipt", pk=complaint.pk)
+    return redirect("takedowns:complaint-receipt", pk=complaint.pk), 302
 
 
 @login_required
@@ -212,7 +349,8 @@ def complaint_receipt(request: HttpRequest, pk: int) -> HttpResponse:
     _require_reader(request)
     complaint = get_object_or_404(selectors.complaint_list(user=request.user), pk=pk)
     items = complaint.items.select_related("listing", "right").order_by("pk")
-    return render(request, "takedowns/complaint_receipt.html", {"complaint": complaint, "items": items})
+    context = {"complaint": complaint, "items": items[:RECEIPT_ROWS], "item_count": items.count()}
+    return render(request, "takedowns/complaint_receipt.html", context)
 
 
 # --- One notice -------------------------------------------------------------------------------
@@ -258,26 +396,41 @@ def _item_context(request: HttpRequest, item: ComplaintItem, **extra: Any) -> di
 @login_required
 @require_GET
 def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One notice; its items a page at a time (a bulk notice names hundreds of listings)."""
     complaint = _complaint_or_404(request, pk)
+    all_items = complaint.items.all()
+    page = Paginator(all_items.order_by("pk").values_list("pk", flat=True), ITEMS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     items = list(
-        complaint.items.select_related(
-            "listing", "listing__seller", "right", "detection", "detection__asset", "brand", "complaint"
-        )
+        complaint.items.filter(pk__in=list(page.object_list))
+        .select_related("listing", "listing__seller", "right", "detection", "detection__asset", "brand", "complaint")
         .prefetch_related(
             Prefetch("decisions", queryset=Decision.objects.select_related("decided_by"), to_attr="decision_list")
         )
         .order_by("pk")
     )
+    by_state = dict(all_items.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n"))
     manage = can_manage(request.user, complaint.brand_id)
     context = {
         "complaint": complaint,
         "items": [_item_context(request, item) for item in items],
+        "page": page,
+        "item_count": page.paginator.count,
+        "state_counts": [(ComplaintItem.State(s).label, n) for s, n in sorted(by_state.items())],
         "attachments": complaint.attachments.all(),
         "can_manage": manage,
-        "drafts": manage and any(i.state == "draft" for i in items),
-        "states": sorted({i.get_state_display() for i in items}),
+        "drafts": manage and by_state.get("draft", 0) > 0,
     }
     return render(request, "takedowns/complaint_detail.html", context)
+
+
+def item_page_url(item: ComplaintItem) -> str:
+    """The notice page that shows `item`, at its anchor."""
+    before = ComplaintItem.objects.filter(complaint_id=item.complaint_id, pk__lt=item.pk).count()
+    number = before // ITEMS_PER_PAGE + 1
+    query = f"?page={number}" if number > 1 else ""
+    return f"{reverse('takedowns:complaint-detail', args=[item.complaint_id])}{query}#item-{item.pk}"
 
 
 def _item_response(request: HttpRequest, item: ComplaintItem, *, notice: str = "", status: int = 200, **forms: Any):
@@ -291,7 +444,7 @@ def _item_response(request: HttpRequest, item: ComplaintItem, *, notice: str = "
                 messages.error(request, " ".join(errors))
     elif notice:
         messages.success(request, notice)
-    return redirect(f"{reverse('takedowns:complaint-detail', args=[item.complaint_id])}#item-{item.pk}")
+    return redirect(item_page_url(item))
 
 
 def _item_action(request: HttpRequest, pk: int, form_class: type, prefix: str, key: str, act: Any, notice: str):

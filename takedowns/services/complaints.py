@@ -217,7 +217,10 @@ def _clean_statements(statements: Statements, filer_name: str, errors: dict[str,
     return statements
 
 
-def _clean_items(brand: Brand, raw_items: list[dict[str, Any]], errors: dict[str, Any]) -> list[dict[str, Any]]:
+def _clean_items(
+    brand: Brand, raw_items: list[dict[str, Any]], errors: dict[str, Any], *, offset: int = 0
+) -> list[dict[str, Any]]:
+    """The items checked (every problem of every item at once, numbered from `offset` + 1)."""
     if not isinstance(raw_items, list) or not raw_items:
         errors["items"] = "Name at least one listing."
         return []
@@ -230,6 +233,10 @@ def _clean_items(brand: Brand, raw_items: list[dict[str, Any]], errors: dict[str
     detections = {
         d.pk: d for d in Detection.objects.filter(brand=brand, pk__in=[d for d in detection_ids if isinstance(d, int)])
     }
+    # Listings named by id (or through their detection) are read at once, with what their snapshots need.
+    by_id = [raw.get("listing") for raw in raw_items if isinstance(raw, dict) and isinstance(raw.get("listing"), int)]
+    by_id += [d.listing_id for d in detections.values()]
+    listings = Listing.objects.select_related("seller").prefetch_related("images").in_bulk(by_id)
     today = timezone.localdate()
     item_errors: dict[int, dict[str, str]] = {}
     cleaned: list[dict[str, Any]] = []
@@ -247,8 +254,10 @@ def _clean_items(brand: Brand, raw_items: list[dict[str, Any]], errors: dict[str
         listing_ref = raw.get("listing")
         if listing_ref in (None, "") and detection is not None:
             listing_ref = detection.listing_id
-        listing = listing_lookup(listing_ref)
-        if listing is None:
+        listing = listings.get(listing_ref) if isinstance(listing_ref, int) else listing_lookup(listing_ref)
+        if listing is None and listing_ref in (None, ""):
+            problems["listing"] = "No listing matches: name it by its id, its URL or marketplace:external_id."
+        elif listing is None:
             problems["listing"] = (
                 f"No listing matches {listing_ref!r} (give its id, its URL or marketplace:external_id)."
             )
@@ -287,6 +296,7 @@ def _clean_items(brand: Brand, raw_items: list[dict[str, Any]], errors: dict[str
             continue
         cleaned.append(
             {
+                "index": index,
                 "listing": listing,
                 "right": right,
                 "infringement_type": kind,
@@ -307,7 +317,7 @@ def _clean_items(brand: Brand, raw_items: list[dict[str, Any]], errors: dict[str
                 item_errors[index] = {"listing": _duplicate_message(existing)}
     if item_errors:
         errors["items"] = [
-            f"Item {index + 1}, {name.replace('_', ' ')}: {message}"
+            f"Item {offset + index + 1}, {name.replace('_', ' ')}: {message}"
             for index, problems in sorted(item_errors.items())
             for name, message in problems.items()
         ]
@@ -329,6 +339,120 @@ def complaint_create_numbered(**fields: Any) -> Complaint:
     complaint.reference = f"N{complaint.created_at:%Y}-{complaint.pk:06d}"
     Complaint.objects.filter(pk=complaint.pk).update(reference=complaint.reference)
     return complaint
+
+
+def complaint_validate(
+    *, actor: Any, brand: Brand, items: list[dict[str, Any]], filer: Filer, statements: Statements, submit: bool = True
+) -> dict[str, Any]:
+    """Every problem a filing of `items` (any number, in notices of TAKEDOWN_MAX_ITEMS) would meet, at once,
+    without filing anything: {field: message(s)}, items numbered across the whole selection."""
+    check_can_file(actor, brand)
+    errors: dict[str, Any] = {}
+    filer = _clean_filer(Filer(**vars(filer)), brand, errors)
+    if submit:
+        _clean_statements(Statements(**vars(statements)), filer.name, errors)
+    size = settings.TAKEDOWN_MAX_ITEMS
+    if isinstance(items, list) and len(items) > size * MAX_NOTICES_PER_FILING:
+        errors["items"] = too_many_message(len(items))
+        return errors
+    item_errors: list[str] = []
+    seen: dict[tuple[int, int], int] = {}
+    for start in range(0, max(1, len(items or [])), size):
+        part_errors: dict[str, Any] = {}
+        cleaned = _clean_items(brand, (items or [])[start : start + size], part_errors, offset=start)
+        if isinstance(part_errors.get("items"), str):
+            errors["items"] = part_errors["items"]
+            return errors
+        item_errors += part_errors.get("items", [])
+        for item in cleaned:
+            index = start + item["index"]
+            key = (item["listing"].pk, item["right"].pk)
+            if key in seen:
+                item_errors.append(
+                    f"Item {index + 1}, listing: The same listing and right appear twice (also item {seen[key] + 1})."
+                )
+            seen.setdefault(key, index)
+    if item_errors:
+        errors["items"] = item_errors
+    return errors
+
+
+# A selection bigger than one notice is filed as several, in the request; past this many notices it is
+# refused (filing is synchronous: ~8 s per 500 listings on SQLite, 2 cores; web workers time out at 60 s).
+MAX_NOTICES_PER_FILING = 2
+
+
+def notice_parts(count: int) -> list[int]:
+    """How `count` listings are split into notices: [500, 500, 120] for 1,120 at 500 a notice."""
+    size = settings.TAKEDOWN_MAX_ITEMS
+    return [min(size, count - start) for start in range(0, count, size)]
+
+
+def too_many_message(count: int) -> str:
+    size = settings.TAKEDOWN_MAX_ITEMS
+    return (
+        f"{count} listings are more than one filing takes: at most {size * MAX_NOTICES_PER_FILING} "
+        f"({MAX_NOTICES_PER_FILING} notices of {size}). Narrow the selection (brand, minimum score, signal) "
+        "and file the rest afterwards."
+    )
+
+
+def complaint_file_in_parts(
+    *,
+    actor: Any,
+    brand: Brand,
+    items: list[dict[str, Any]],
+    filer: Filer,
+    statements: Statements,
+    source: str = Complaint.Source.MANUAL,
+    submit: bool = True,
+    idempotency_key: str = "",
+    attachments: list[Any] | None = None,
+) -> list[FileResult]:
+    """File a selection bigger than one notice as consecutive notices of TAKEDOWN_MAX_ITEMS listings, each a
+    complete notice (same filer, statements, signature and evidence), all or none. Every problem of every
+    item is reported at once before anything is filed. Up to TAKEDOWN_MAX_ITEMS: one `complaint_file`."""
+    size = settings.TAKEDOWN_MAX_ITEMS
+    common = {"actor": actor, "brand": brand, "source": source, "submit": submit}
+    if not isinstance(items, list) or len(items) <= size:
+        return [complaint_file(**common, items=items, filer=filer, statements=statements,
+                               idempotency_key=idempotency_key, attachments=attachments)]  # fmt: skip
+
+    def part_key(part: int) -> str:
+        return f"{idempotency_key[:60]}-{part}" if idempotency_key else ""
+
+    retried = bool(idempotency_key) and Complaint.objects.filter(brand=brand, idempotency_key=part_key(1)).exists()
+    if not retried:  # (a retry is answered by complaint_file with the notices filed the first time)
+        errors = complaint_validate(
+            actor=actor, brand=brand, items=items, filer=filer, statements=statements, submit=submit
+        )
+        if errors:
+            raise ValidationError(errors)
+    results: list[FileResult] = []
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            for part, start in enumerate(range(0, len(items), size), start=1):
+                for upload in attachments or []:
+                    upload.seek(0)
+                result = complaint_file(
+                    **common,
+                    items=items[start : start + size],
+                    # Each part gets the filer and statements as given: complaint_file tidies what it is
+                    # passed, and a retried part must see the same input for its idempotency key.
+                    filer=Filer(**vars(filer)),
+                    statements=Statements(**vars(statements)),
+                    idempotency_key=part_key(part),
+                    attachments=attachments,
+                )
+                if result.created:
+                    stored += list(result.complaint.attachments.values_list("file", flat=True))
+                results.append(result)
+    except BaseException:
+        for name in stored:  # rolled back: the evidence files saved for the earlier notices go too
+            default_storage.delete(name)
+        raise
+    return results
 
 
 @transaction.atomic
@@ -439,11 +563,18 @@ def complaint_file(
             for name in stored:
                 default_storage.delete(name)
             raise
-    detection_ids = [c["detection"].pk for c in cleaned if c["detection"] is not None]
-    if detection_ids:
-        from listings.matching import detections_mark_reported
+    # The brand's new detections of every listing named leave "new": those chosen on the detections page,
+    # the brand's other detections of those listings, and those of listings typed or picked from search
+    # results (the brand has reported the listing; a second notice for it would be refused as a duplicate).
+    from listings.matching import detections_mark_reported
 
-        detections_mark_reported(actor=actor, detection_ids=detection_ids, reason=f"Notice {complaint.reference}")
+    detections_mark_reported(
+        actor=actor,
+        detection_ids=[c["detection"].pk for c in cleaned if c["detection"] is not None],
+        brand_id=brand.pk,
+        listing_ids=[c["listing"].pk for c in cleaned],
+        reason=f"Notice {complaint.reference}",
+    )
     result = FileResult(complaint=complaint, created=True)
     if submit:
         result.auto_approved = _submit_items(actor, complaint, fast_track=fast_track, standing=standing)
