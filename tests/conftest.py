@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,23 @@ def cast(db: None) -> Cast:
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
+
+
+@contextmanager
+def connection_kept_across_requests() -> Iterator[None]:
+    """For requests sent to the WSGI handler itself (schemathesis, werkzeug), not through Django's
+    test client: the end of a request closes a database connection inside a transaction, which on
+    PostgreSQL is the test's own. Keep it open, as Django's test client does."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def client_for(client: Any, user: Any) -> Any:

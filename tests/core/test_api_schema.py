@@ -8,27 +8,30 @@ with generated requests; these name the cases the audit found, so that each stay
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from django.db import OperationalError
+from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 from werkzeug.test import Client
 
 from ippc.wsgi import application
 from listings.models import ListingImage
-from tests.conftest import Cast
+from tests.conftest import Cast, connection_kept_across_requests
 from tests.factories import ListingFactory
 
 pytestmark = pytest.mark.django_db
 
-SCHEMA = schemathesis.openapi.from_wsgi("/api/schema/", application, config=SchemathesisConfig.from_dict({}))
+with override_settings(ALLOWED_HOSTS=["localhost"]):  # the host of the WSGI client
+    SCHEMA = schemathesis.openapi.from_wsgi("/api/schema/", application, config=SchemathesisConfig.from_dict({}))
 
 
 @pytest.fixture
-def call(cast: Cast, settings: Any) -> Any:
+def call(cast: Cast, settings: Any) -> Iterator[Any]:
     """GET/POST as brand A's manager (a token), through the app's WSGI handler."""
     settings.ALLOWED_HOSTS = ["localhost"]
     token = Token.objects.create(user=cast.manager_a).key
@@ -38,7 +41,8 @@ def call(cast: Cast, settings: Any) -> Any:
         headers = {"Authorization": f"Token {token_}"} if token_ else {}
         return client.open(path, method=method, headers=headers, **kwargs)
 
-    return request
+    with connection_kept_across_requests():
+        yield request
 
 
 def assert_documented(method: str, template: str, response: Any) -> dict[str, Any]:
