@@ -18,12 +18,15 @@ from core import mfa
 from core.roles import is_platform_admin, is_platform_staff
 from portal import selectors
 from portal.reports import dashboard_figures
+from takedowns.selectors import is_seller
 
 DASHBOARD_DAYS = 90
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    if is_seller(request.user) and not brand_roles(request.user) and not is_platform_staff(request.user):
+        return redirect("takedowns:seller-home")  # a seller's account has no brands: its home is the seller centre
     brands = list(brand_selectors.brand_list(user=request.user).order_by("name"))
     figures = dashboard_figures(user=request.user, brand_ids=[b.pk for b in brands], days=DASHBOARD_DAYS)
     for brand in brands:

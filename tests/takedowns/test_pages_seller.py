@@ -51,6 +51,14 @@ def test_home_lists_only_own_notices_never_drafts(client: Any, world: dict[str, 
     assert "Seller centre" in html  # the nav entry
 
 
+
+def test_a_sellers_dashboard_is_the_seller_centre(client: Any, world: dict[str, Any]) -> None:
+    response = login(client, world["me"]).get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url == HOME
+    assert "not a member of any brand" not in client.get(HOME).content.decode()
+
+
 def test_another_sellers_item_and_drafts_are_not_found(client: Any, world: dict[str, Any]) -> None:
     login(client, world["me"])
     assert client.get(reverse("takedowns:seller-item", args=[world["other"].pk])).status_code == 404
