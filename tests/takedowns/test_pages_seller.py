@@ -51,7 +51,6 @@ def test_home_lists_only_own_notices_never_drafts(client: Any, world: dict[str, 
     assert "Seller centre" in html  # the nav entry
 
 
-
 def test_a_sellers_dashboard_is_the_seller_centre(client: Any, world: dict[str, Any]) -> None:
     response = login(client, world["me"]).get(reverse("home"))
     assert response.status_code == 302
