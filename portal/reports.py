@@ -85,7 +85,9 @@ def _bucket_labels(period: Period) -> tuple[list[str], list[str]]:
     return full, short
 
 
-def detections_over_time(figures: DetectionFigures, period: Period, links: Links) -> Chart:
+def detections_over_time(
+    figures: DetectionFigures, period: Period, links: Links, *, chart_id: str = "chart-detections"
+) -> Chart:
     buckets = period.buckets()
     full, short = _bucket_labels(period)
     leads = [lead for lead in LEAD_SIGNALS if any(figures.by_bucket.get((key, lead)) for key, _, _ in buckets)]
@@ -103,7 +105,7 @@ def detections_over_time(figures: DetectionFigures, period: Period, links: Links
         series.append(Series("Other", other, None, PALETTE[6]))
     unit = BUCKET_NAMES[period.bucket].split(" ")[0].lower()
     return stacked_bars(
-        chart_id="chart-detections",
+        chart_id=chart_id,
         title=f"Detections per {unit}, by strongest signal",
         description=(
             f"Detections found for {links.brand.name} from {period.since} to {period.until}, one bar per {unit}, "
@@ -291,6 +293,20 @@ def brand_report(*, user: Any, brand: Brand, period: Period, marketplace: str = 
         "export_notices": links.notices(export=True),
         "generated_at": timezone.now(),
     }
+
+
+def dashboard_trends(*, user: Any, brands: list[Brand], days: int = 90) -> dict[int, Chart]:
+    """Per brand, the dashboard's trend: detections per week over `days` by strongest signal, each bar
+    linking to the detections behind it (the report's first chart, for the brands a member belongs to)."""
+    period = Period.last(days)
+    charts = {}
+    for brand in brands:
+        detections = Detection.objects.for_user(user).filter(brand=brand)
+        figures = detection_figures(detections=detections, period=period)
+        charts[brand.pk] = detections_over_time(
+            figures, period, Links(brand, period, ""), chart_id=f"chart-trend-{brand.pk}"
+        )
+    return charts
 
 
 def dashboard_figures(*, user: Any, brand_ids: list[int], days: int = 90) -> dict[int, dict[str, int]]:

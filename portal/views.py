@@ -17,10 +17,11 @@ from brands.tenancy import brand_roles
 from core import mfa
 from core.roles import is_platform_admin, is_platform_staff
 from portal import selectors
-from portal.reports import dashboard_figures
+from portal.reports import dashboard_figures, dashboard_trends
 from takedowns.selectors import is_seller
 
 DASHBOARD_DAYS = 90
+DASHBOARD_TRENDS = 3  # a member's brands with a trend chart on the dashboard (staff read /reports/)
 
 
 @login_required
@@ -29,13 +30,18 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("takedowns:seller-home")  # a seller's account has no brands: its home is the seller centre
     brands = list(brand_selectors.brand_list(user=request.user).order_by("name"))
     figures = dashboard_figures(user=request.user, brand_ids=[b.pk for b in brands], days=DASHBOARD_DAYS)
+    trends = {}
+    if not is_platform_staff(request.user):
+        trends = dashboard_trends(user=request.user, brands=brands[:DASHBOARD_TRENDS], days=DASHBOARD_DAYS)
     for brand in brands:
         brand.figures = figures.get(brand.pk, {})
+        brand.trend = trends.get(brand.pk)
     context = {
         "brands": brands,
         "roles": brand_roles(request.user),
         "is_staff_view": is_platform_staff(request.user),
         "dashboard_days": DASHBOARD_DAYS,
+        "trend_brands": [brand for brand in brands if brand.trend is not None],
     }
     return render(request, "portal/home.html", context)
 

@@ -80,6 +80,25 @@ def test_the_dashboard_shows_each_brands_figures_and_links_to_its_report(
     assert "Nordpeak" not in html
 
 
+def test_the_dashboard_draws_each_brands_trend_with_axes_and_links_to_the_rows(
+    cast: Cast, client: Any, scenario: Scenario
+) -> None:
+    client.force_login(cast.manager_a)
+    response = client.get("/")
+    html = response.content.decode()
+    trend = response.context["trend_brands"][0].trend
+    assert [b.pk for b in response.context["trend_brands"]] == [cast.brand_a.pk]
+    # The brand's 5 detections of the last 90 days, a bar a day by strongest signal, with both axes.
+    assert sum(int(row[-1].text) for row in trend.table.rows) == 5
+    assert f'data-testid="chart-trend-{cast.brand_a.pk}-figure"' in html
+    assert ">Detections</text>" in trend.svg  # the y axis
+    assert ">Day</text>" in trend.svg  # the x axis
+    assert len(trend.table.rows) == 90
+    assert f"{reverse('listings:detections')}?brand={cast.brand_a.pk}&amp;since=" in trend.svg
+    client.force_login(cast.moderator)
+    assert client.get("/").context["trend_brands"] == []  # staff read every brand's report instead
+
+
 # --- The report's numbers -------------------------------------------------------------------------
 
 
