@@ -109,6 +109,27 @@ def test_demo_shows_rights_in_every_state_with_assets_processed(django_capture_o
 
 
 @pytest.mark.django_db(transaction=True)  # real commits: matching runs as it does after `make run`'s seeding
+def test_the_demo_is_whole_where_a_broker_is_configured_and_no_worker_runs_yet(settings) -> None:
+    """`seed_demo` against PostgreSQL + Redis (production-like) builds the same demo: its stories build on
+    detections, which it computes itself rather than leaving them to a worker that starts later."""
+    from ippc.celery import app
+    from listings.models import Detection, Listing
+
+    app.conf.task_always_eager = False  # as configured with REDIS_URL (the test fixture made it eager)
+    broker = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens there: nothing may be sent
+    try:
+        _seed("--stories-only")
+    finally:
+        app.conf.broker_url = broker
+        app.conf.task_always_eager = True
+    flagged = set(Detection.objects.values_list("listing__external_id", flat=True))
+    assert {"X-200", "X-201", "X-204", "X-205", "X-401", "X-403"} <= flagged
+    x201 = Detection.objects.filter(listing__external_id="X-201", brand__slug="aurora-leather")
+    assert any(d.evidence_image for d in x201)  # its evidence picture, for the moderator's queue
+    assert not Listing.objects.filter(needs_matching=True).exists()
+
+
 def test_demo_listings_are_matched_with_detections_in_several_states() -> None:
     from listings.models import Detection, Listing
 

@@ -41,9 +41,18 @@ class Command(BaseCommand):
         if not demo_is_needed():
             self.stdout.write("Database already has users: demo data not seeded (use --reset-passwords for new ones).")
             return
-        # The demo's own notices (rights verified, invitations) are not worth printing.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            credentials = seed_demo(password=password, history=not stories_only)
+        # The demo's own notices (rights verified, invitations) are not worth printing. Its background work
+        # (image features, matching, evidence) runs here, in order, also where a broker is configured:
+        # the stories build on their detections, which a worker would make only later.
+        from ippc.celery import app
+
+        eager = app.conf.task_always_eager
+        app.conf.task_always_eager = True
+        try:
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                credentials = seed_demo(password=password, history=not stories_only)
+        finally:
+            app.conf.task_always_eager = eager
         self._print(credentials, "Demo data created. Log in with (shown once)")
         self._print_second_factors(demo_second_factors())
 
