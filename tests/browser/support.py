@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("IPPC_CHROMIUM", "/usr/bin/chromium")
@@ -232,3 +232,13 @@ def new_context(browser: Browser, *, phone: bool = False, **options: Any) -> Bro
     context = browser.new_context(**options)
     context.set_default_timeout(20_000)
     return context
+
+
+def reload_until(page: Page, locator: Locator, *, count: int = 1, timeout: float = 90) -> None:
+    """Reload until `locator` shows (`count` times): what a person does while background work finishes."""
+    deadline = time.monotonic() + timeout
+    while locator.count() < count:
+        assert time.monotonic() < deadline, f"{locator} did not appear {count}x on {page.url} within {timeout}s"
+        time.sleep(1)
+        page.reload()
+    expect(locator.first).to_be_visible()

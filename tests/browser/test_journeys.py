@@ -17,7 +17,6 @@ import datetime as dt
 import io
 import math
 import re
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +24,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from portal import demo_art
-from tests.browser.support import DemoSite, Shots, expect, fill_notice, settle
+from tests.browser.support import DemoSite, Shots, expect, fill_notice, reload_until, settle
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -74,16 +73,6 @@ def file_payload(name: str, mime: str, data: bytes) -> dict:
 def choose(select: Locator, text: str) -> None:
     """Pick the option whose label contains `text`."""
     select.select_option(value=select.locator("option", has_text=text).first.get_attribute("value"))
-
-
-def reload_until(page: Page, locator: Locator, *, timeout: float = 60) -> None:
-    """Reload until `locator` shows: what a person does while background work finishes."""
-    deadline = time.monotonic() + timeout
-    while not locator.count():
-        assert time.monotonic() < deadline, f"{locator} did not appear on {page.url} within {timeout}s"
-        time.sleep(1)
-        page.reload()
-    expect(locator.first).to_be_visible()
 
 
 def test_brand_manager_journey(open_as: Callable[..., Page], demo_site: DemoSite, shots: Shots) -> None:
@@ -164,13 +153,14 @@ def test_brand_manager_journey(open_as: Callable[..., Page], demo_site: DemoSite
     alice.get_by_label("Marketplace").fill(MARKET)
     alice.get_by_label("State").select_option(label="New")
     alice.get_by_role("button", name="Filter").click()
-    reload_until(alice, alice.get_by_role("link", name=COPIES[-1][1]))
     rows = alice.get_by_test_id("detection-row")
+    reload_until(alice, rows, count=len(COPIES))  # each listing's images are fetched and matched by the worker
     expect(rows).to_have_count(len(COPIES))
     for _, title, _ in COPIES:
         row = rows.filter(has_text=title)
         expect(row.get_by_text(NEW_LOGO)).to_be_visible()
         expect(row.get_by_role("img", name=re.compile("Evidence for detection"))).to_be_visible()
+    settle(alice)  # the pictures loaded
     assert all(
         alice.evaluate(
             "() => [...document.images].filter(i => i.alt.startsWith('Evidence')).map(i => i.naturalWidth > 0)"
