@@ -108,7 +108,7 @@ def test_demo_shows_rights_in_every_state_with_assets_processed(django_capture_o
     assert AgentAuthorization.objects.get().status == "pending"
 
 
-@pytest.mark.django_db(transaction=True)  # real commits: matching runs as it does after `make run`'s seeding
+@pytest.mark.django_db(transaction=True)  # real commits, as in the test below
 def test_the_demo_is_whole_where_a_broker_is_configured_and_no_worker_runs_yet(settings) -> None:
     """`seed_demo` against PostgreSQL + Redis (production-like) builds the same demo: its stories build on
     detections, which it computes itself rather than leaving them to a worker that starts later."""
@@ -130,6 +130,7 @@ def test_the_demo_is_whole_where_a_broker_is_configured_and_no_worker_runs_yet(s
     assert not Listing.objects.filter(needs_matching=True).exists()
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: matching runs as it does after `make run`'s seeding
 def test_demo_listings_are_matched_with_detections_in_several_states() -> None:
     from listings.models import Detection, Listing
 
