@@ -12,6 +12,36 @@ from django.utils import timezone
 from core.models import AuditEvent, WorkerHeartbeat
 
 
+def _event_fields(
+    actor: AbstractBaseUser | None,
+    action: str,
+    obj: models.Model,
+    brand_id: int | None,
+    from_state: str,
+    to_state: str,
+    reason: str,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """An audit event's fields for `obj` (an anonymous or absent actor is recorded as "system")."""
+    if actor is not None and actor.is_authenticated:
+        actor_user, actor_label = actor, actor.get_username()
+    else:
+        actor_user, actor_label = None, "system"
+    return {
+        "actor": actor_user,
+        "actor_label": actor_label,
+        "action": action,
+        "object_type": obj._meta.label_lower,
+        "object_id": str(obj.pk),
+        "object_repr": str(obj)[:255],
+        "brand_id": brand_id,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason,
+        "data": data,
+    }
+
+
 def audit_record(
     *,
     actor: AbstractBaseUser | None,
@@ -29,22 +59,8 @@ def audit_record(
     AuditEvent.save). On PostgreSQL this holds the chain's lock until the caller's transaction
     ends, so audited transactions commit one after another from this point: audit last.
     """
-    if actor is not None and actor.is_authenticated:
-        actor_user, actor_label = actor, actor.get_username()
-    else:
-        actor_user, actor_label = None, "system"
     return AuditEvent.objects.create(
-        actor=actor_user,
-        actor_label=actor_label,
-        action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:255],
-        brand_id=brand_id,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-        data=data or {},
+        **_event_fields(actor, action, obj, brand_id, from_state, to_state, reason, data or {})
     )
 
 
@@ -60,25 +76,8 @@ def audit_record_many(
 ) -> list[AuditEvent]:
     """One event per object, as `audit_record` writes it, appended to the chain in one insert (a bulk
     move of hundreds of rows audits them without a round trip each)."""
-    if actor is not None and actor.is_authenticated:
-        actor_user, actor_label = actor, actor.get_username()
-    else:
-        actor_user, actor_label = None, "system"
     events = [
-        AuditEvent(
-            actor=actor_user,
-            actor_label=actor_label,
-            action=action,
-            object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
-            object_repr=str(obj)[:255],
-            brand_id=brand_id,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-            data={},
-        )
-        for obj in objects
+        AuditEvent(**_event_fields(actor, action, obj, brand_id, from_state, to_state, reason, {})) for obj in objects
     ]
     return AuditEvent.objects.bulk_create(events) if events else []
 
