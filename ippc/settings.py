@@ -228,6 +228,10 @@ MATCH_LOGO_MIN_INLIERS = env_int("MATCH_LOGO_MIN_INLIERS", 8)
 # cosine similarity reaches MATCH_LOGO_SIMILARITY and beats every other logo by MATCH_LOGO_MARGIN
 # (chosen on bench/logo_bench.py's tune split; figures in bench/README.md).
 MATCH_LOGO_MODEL = env_bool("MATCH_LOGO_MODEL", True)  # off: the geometric logo check alone (~9 ms less per image)
+# Text printed in listing photos (engine/ocr.py) goes through the word-mark and counterfeit-term signals.
+# Each photo is read once (the reading is stored on the image); ~20 ms for a photo the gate finds no
+# text in, ~150-250 ms for one it reads (bench/README.md, "Text in photos"). Off: photos are not read.
+MATCH_OCR = env_bool("MATCH_OCR", True)
 MATCH_LOGO_SIMILARITY = env_float("MATCH_LOGO_SIMILARITY", 0.76)
 MATCH_LOGO_MARGIN = env_float("MATCH_LOGO_MARGIN", 0.12)
 # An image match below this score is not reported. Text alone needs MATCH_TEXT_MIN_SCORE: a word
