@@ -21,6 +21,7 @@ MARGIN = 12
 CAPTION_LINE = 20
 MATCH_COLOUR = (220, 38, 38)
 LINE_COLOUR = (37, 99, 235)
+TEXT_COLOUR = (217, 119, 6)  # text read in the photo
 
 
 def _panel(data: bytes) -> tuple[Image.Image, float, tuple[int, int]]:
@@ -40,11 +41,13 @@ def render_match(
     region: Sequence[Sequence[float]] | None = None,
     keypoints: Sequence[Sequence[float]] = (),
     caption: Sequence[str] = (),
+    text_regions: Sequence[Sequence[Sequence[float]]] = (),
 ) -> bytes:
     """PNG bytes: listing (with the matched region and keypoints) | reference, caption below.
 
     `region` is a polygon in the listing image's original pixels; `keypoints` are pairs
     (ref_x, ref_y, listing_x, listing_y), reference coordinates in the reference's original pixels.
+    `text_regions` are the quadrilaterals (listing pixels) of text read in the photo that matched.
     """
     left, left_scale, _ = _panel(listing_image)
     right, right_scale = (None, 1.0)
@@ -75,6 +78,9 @@ def render_match(
             draw.line([start, end], fill=LINE_COLOUR, width=1)
             for cx, cy in (start, end):
                 draw.ellipse([cx - 3, cy - 3, cx + 3, cy + 3], outline=LINE_COLOUR, width=2)
+    for quad in text_regions:
+        points = [on_left(float(x), float(y)) for x, y in quad]
+        draw.line([*points, points[0]], fill=TEXT_COLOUR, width=3)
     if region:
         points = [on_left(float(x), float(y)) for x, y in region]
         draw.line([*points, points[0]], fill=MATCH_COLOUR, width=4)

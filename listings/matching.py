@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import reduce
 from operator import or_
@@ -31,7 +31,17 @@ from core.services import audit_record, audit_record_many
 from core.tasks import enqueue_many_on_commit
 from engine.evidence import render_match
 from engine.matcher import ImageMatch, query_features
-from engine.text_signals import PriceSignal, TextSignals, counterfeit_terms, price_signal, text_signals
+from engine.normalize import key as search_key
+from engine.ocr import OCR_VERSION, OcrResult, TextLine, read_text
+from engine.text_signals import (
+    PriceSignal,
+    TermHit,
+    TextSignals,
+    WordMarkHit,
+    counterfeit_terms,
+    price_signal,
+    text_signals,
+)
 from listings import references
 from listings.models import Detection, Listing, ListingImage
 from listings.signals import detections_found
@@ -61,6 +71,7 @@ class MatchSummary:
     new_ids_by_brand: dict[int, list[int]] = field(default_factory=dict)
     matched_images: list[int] = field(default_factory=list)
     failed_images: dict[int, str] = field(default_factory=dict)
+    readings: dict[int, OcrResult] = field(default_factory=dict)  # image id -> text read now (to store)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -112,42 +123,114 @@ def _price_for(catalogue: references.Catalogue, brand_id: int, listing: Listing)
     return best
 
 
-def _text_findings(catalogue: references.Catalogue, listing: Listing) -> dict[int, tuple[TextSignals, int]]:
-    """Per brand: its text signals on this listing and the word-mark asset that fired first."""
-    hits = catalogue.word_marks.find(title=listing.title, description=listing.description)
-    by_brand: dict[int, list[tuple[int, Any]]] = defaultdict(list)
-    for asset_id, hit in hits:
+@dataclass
+class PhotoText:
+    """What one listing photo says, for the text signals: its reading and the hits found in it."""
+
+    image_id: int
+    lines: list[TextLine]
+    marks: list[tuple[int, WordMarkHit, int]] = field(default_factory=list)  # (asset id, hit, line number)
+    terms: list[tuple[TermHit, int]] = field(default_factory=list)  # (hit, line number)
+
+
+def _photo_text(catalogue: references.Catalogue, image_id: int, reading: OcrResult) -> PhotoText:
+    """Word marks and counterfeit terms in a photo's text, through the same matchers as titles.
+
+    Matched line by line (a mark is not read across two lines); each hit keeps its line, so the
+    evidence can draw it, and is labelled as found in the photo.
+    """
+    photo = PhotoText(image_id=image_id, lines=reading.lines)
+    for number, line in enumerate(reading.lines):
+        for asset_id, hit in catalogue.word_marks.find(title=line.text):
+            photo.marks.append((asset_id, replace(hit, field="photo"), number))
+        for term in counterfeit_terms(title=line.text):
+            photo.terms.append((replace(term, field="photo"), number))
+    return photo
+
+
+def _text_findings(
+    catalogue: references.Catalogue, listing: Listing, photos: list[PhotoText]
+) -> dict[int, tuple[TextSignals, int, PhotoText | None]]:
+    """Per brand: its text signals on this listing (title, description and the text read in its
+    photos), the word-mark asset that fired first, and the photo that mark was read in (None: the
+    listing's own text)."""
+    hits: list[tuple[int, WordMarkHit, PhotoText | None]] = [
+        (asset_id, hit, None)
+        for asset_id, hit in catalogue.word_marks.find(title=listing.title, description=listing.description)
+    ]
+    for photo in photos:
+        hits += [(asset_id, hit, photo) for asset_id, hit, _ in photo.marks]
+    by_brand: dict[int, list[tuple[int, WordMarkHit, PhotoText | None]]] = defaultdict(list)
+    for asset_id, hit, photo in hits:
         info = catalogue.assets.get(asset_id)
         if info is not None:
-            by_brand[info.brand_id].append((asset_id, hit))
+            by_brand[info.brand_id].append((asset_id, hit, photo))
     if not by_brand:
         return {}
-    terms = counterfeit_terms(title=listing.title, description=listing.description)  # once, for every brand
-    out: dict[int, tuple[TextSignals, int]] = {}
+    # Once, for every brand: counterfeit talk in the listing's text and in its photos.
+    terms = counterfeit_terms(title=listing.title, description=listing.description)
+    terms += [term for photo in photos for term, _ in photo.terms]
+    out: dict[int, tuple[TextSignals, int, PhotoText | None]] = {}
     for brand_id, brand_hits in by_brand.items():
         signals = text_signals(
             title=listing.title,
             description=listing.description,
-            word_marks=[hit for _, hit in brand_hits],
+            word_marks=[hit for _, hit, _ in brand_hits],
             price=_price_for(catalogue, brand_id, listing),
             terms=terms,
         )
-        strongest = max(brand_hits, key=lambda pair: pair[1].score)
-        out[brand_id] = (signals, strongest[0])
+        # The strongest mark; the listing's own text rather than a photo when both have it.
+        strongest = max(brand_hits, key=lambda triple: (triple[1].score, triple[2] is None))
+        out[brand_id] = (signals, strongest[0], strongest[2])
     return out
 
 
-def _image_matches(catalogue: references.Catalogue, image: ListingImage) -> list[ImageMatch]:
-    """Decode (reduced), hash and match one stored image; unreadable files raise OSError/ValueError."""
-    with image.file.open("rb") as handle:
-        data = handle.read()
-    return catalogue.matcher.match(query_features(data, logos=settings.MATCH_LOGO_MODEL))
+def _photo_evidence(catalogue: references.Catalogue, brand_id: int, photos: list[PhotoText]) -> list[dict[str, Any]]:
+    """The brand's word marks and every counterfeit term read in the photos: what, where, how sure."""
+    out: list[dict[str, Any]] = []
+    for photo in photos:
+        found: list[tuple[dict[str, Any], int]] = []
+        for asset_id, hit, number in photo.marks:
+            info = catalogue.assets.get(asset_id)
+            if info is not None and info.brand_id == brand_id:
+                fields = {"kind": "word_mark", "mark": hit.mark, "normalised": hit.normalised, "method": hit.method}
+                found.append(({**fields, "found": hit.found}, number))
+        for term, number in photo.terms:
+            found.append(({"kind": "counterfeit_term", "term": term.term, "found": term.found}, number))
+        for fields, number in found:
+            line = photo.lines[number]
+            out.append(
+                {
+                    "image_id": photo.image_id,
+                    **fields,
+                    "line": line.text,
+                    "confidence": round(line.score, 3),
+                    "quad": [list(point) for point in line.quad],
+                }
+            )
+    return out
+
+
+def _in_listing_text(signals: TextSignals) -> bool:
+    """A word mark was found in the listing's title or description (not only in a photo)."""
+    return any(hit.field != "photo" for hit in signals.word_marks)
+
+
+def _reading(image: ListingImage, data: bytes, summary: MatchSummary) -> OcrResult | None:
+    """The photo's text: as stored when read by this reader's version, else read now (and stored)."""
+    if not settings.MATCH_OCR:
+        return None
+    stored = image.ocr or {}
+    if stored.get("version") == OCR_VERSION:
+        return OcrResult.from_dict(stored)
+    reading = read_text(data)
+    summary.readings[image.pk] = reading
+    return reading
 
 
 def listing_findings(catalogue: references.Catalogue, listing: Listing, summary: MatchSummary) -> list[Finding]:
     """Everything the engine finds on one listing, already filtered by thresholds and authorizations."""
     findings: list[Finding] = []
-    text = _text_findings(catalogue, listing)
     thresholds = {
         "hash_radius": settings.MATCH_HASH_RADIUS,
         "min_inliers": settings.MATCH_MIN_INLIERS,
@@ -155,25 +238,41 @@ def listing_findings(catalogue: references.Catalogue, listing: Listing, summary:
         "text_min_score": settings.MATCH_TEXT_MIN_SCORE,
     }
     snapshot = _snapshot(listing)
-    image_brands: set[int] = set()
+    matched: list[tuple[ListingImage, list[ImageMatch]]] = []
+    photos: list[PhotoText] = []
     for image in listing.images.all():
         if image.status != ListingImage.Status.STORED or not image.file:
             continue
         summary.images += 1
         try:
-            matches = _image_matches(catalogue, image)
+            with image.file.open("rb") as handle:
+                data = handle.read()
+            matches = catalogue.matcher.match(query_features(data, logos=settings.MATCH_LOGO_MODEL))
+            reading = _reading(image, data, summary)
         except (OSError, ValueError, SyntaxError) as exc:  # permanent: recorded on the image, not retried
             summary.image_failures += 1
             summary.failed_images[image.pk] = f"Could not read the image: {exc}"[:2000]
             continue
         summary.matched_images.append(image.pk)
+        matched.append((image, matches))
+        if reading is not None and reading.lines:
+            photos.append(_photo_text(catalogue, image.pk, reading))
+    text = _text_findings(catalogue, listing, photos)
+    photo_evidence = {brand_id: _photo_evidence(catalogue, brand_id, photos) for brand_id in text}
+    image_brands: set[int] = set()
+    for image, matches in matched:
         for match in matches:
             info = catalogue.assets.get(match.key)
             if info is None or match.score < settings.MATCH_IMAGE_MIN_SCORE:
                 continue
             brand_text = text.get(info.brand_id)
             text_score = brand_text[0].score if brand_text else 0.0
-            signals = [f"image:{match.signal}"] + (["text"] if brand_text else [])
+            in_photos = photo_evidence.get(info.brand_id) or []
+            signals = (
+                [f"image:{match.signal}"]
+                + (["text"] if brand_text and _in_listing_text(brand_text[0]) else [])
+                + (["image:text"] if in_photos else [])
+            )
             findings.append(
                 Finding(
                     brand_id=info.brand_id,
@@ -186,6 +285,7 @@ def listing_findings(catalogue: references.Catalogue, listing: Listing, summary:
                         "reference": {"asset_id": info.asset_id, "label": info.label, "kind": info.kind},
                         "image_match": match.as_dict(),
                         "text": brand_text[0].as_dict() if brand_text else None,
+                        "photo_text": in_photos,
                         # Inliers needed depend on the reference: logos have fewer corners than photos.
                         "thresholds": {
                             **thresholds,
@@ -199,22 +299,27 @@ def listing_findings(catalogue: references.Catalogue, listing: Listing, summary:
                 )
             )
             image_brands.add(info.brand_id)
-    for brand_id, (signals, asset_id) in text.items():
+    for brand_id, (signals, asset_id, photo) in text.items():
         if brand_id in image_brands or signals.score < settings.MATCH_TEXT_MIN_SCORE:
             continue  # an image detection of this brand already carries the text evidence
         info = catalogue.assets[asset_id]
+        in_photos = photo_evidence.get(brand_id) or []
+        in_text = ["text"] if _in_listing_text(signals) else []
+        # A mark read only in a photo is that photo's detection: its evidence draws where.
+        names = ["image:text", *in_text] if photo is not None else [*in_text, *(["image:text"] if in_photos else [])]
         findings.append(
             Finding(
                 brand_id=brand_id,
-                image_id=None,
+                image_id=photo.image_id if photo is not None else None,
                 asset_id=asset_id,
                 score=round(signals.score, 4),
-                signals=["text"],
+                signals=names,
                 evidence={
                     "listing": snapshot,
                     "reference": {"asset_id": asset_id, "label": info.label, "kind": info.kind},
                     "image_match": None,
                     "text": signals.as_dict(),
+                    "photo_text": in_photos,
                     "thresholds": thresholds,
                 },
             )
@@ -246,8 +351,14 @@ def _evidence_caption(finding: Finding) -> list[str]:
         lines.append(
             f"{match.get('inliers')} geometrically consistent keypoints (threshold {thresholds['min_inliers']})"
         )
+    for read in [r for r in finding.evidence.get("photo_text") or [] if r["image_id"] == finding.image_id][:2]:
+        named = f"word mark “{read['mark']}”" if read["kind"] == "word_mark" else f"counterfeit term “{read['term']}”"
+        lines.append(
+            f"Text in the photo (boxed): “{read['line'][:60]}” read with confidence {read['confidence']:.2f} "
+            f"holds the {named} as “{read['found']}”"
+        )
     text = finding.evidence.get("text") or {}
-    for hit in (text.get("word_marks") or [])[:2]:
+    for hit in [h for h in text.get("word_marks") or [] if h["field"] != "photo"][:2]:
         lines.append(
             f"Word mark “{hit['mark']}” found as “{hit['found']}” "
             f"({hit['method']}; both normalise to “{hit['normalised']}”)"
@@ -271,6 +382,9 @@ def _render_evidence(finding: Finding, image: ListingImage, asset: ReferenceAsse
             region=match.region if match else None,
             keypoints=match.keypoints if match else (),
             caption=_evidence_caption(finding),
+            text_regions=[
+                read["quad"] for read in finding.evidence.get("photo_text") or [] if read["image_id"] == image.pk
+            ],
         )
     except (OSError, ValueError) as exc:
         logger.warning("Could not render evidence for listing image %s: %s", image.pk, exc)
@@ -400,6 +514,8 @@ def listings_match(*, listing_ids: list[int], source: str = Detection.Source.SCA
                     touched.append(listing.pk)
     now = timezone.now()
     with transaction.atomic():
+        for image_id, reading in summary.readings.items():  # read once: re-matching and back-scans reuse it
+            ListingImage.objects.filter(pk=image_id).update(ocr=reading.as_dict(), text_key=search_key(reading.text))
         if summary.matched_images:
             ListingImage.objects.filter(pk__in=summary.matched_images).update(
                 match_status=ListingImage.MatchStatus.DONE, match_error="", matched_at=now
@@ -577,8 +693,6 @@ def backscan_plan(*, asset: ReferenceAsset) -> list[dict[str, Any]]:
     them), then the full pipeline decides. Price ranges and authorized sellers change how the
     brand's existing detections score: those listings are matched again.
     """
-    from engine.normalize import key
-
     size = max(1, settings.MATCH_BACKSCAN_CHUNK)
     if asset.kind in ReferenceAsset.IMAGE_KINDS:
         with_images = Listing.objects.filter(images__status=ListingImage.Status.STORED)
@@ -589,9 +703,12 @@ def backscan_plan(*, asset: ReferenceAsset) -> list[dict[str, Any]]:
     if asset.kind == ReferenceAsset.Kind.WORD_MARK:
         ids: set[int] = set()
         for word in asset.words:
-            word_key = key(word)
-            if len(word_key) >= 2:
+            word_key = search_key(word)
+            if len(word_key) >= 2:  # in the listing's text or in the text read in its photos
                 ids.update(Listing.objects.filter(search_key__contains=word_key).values_list("id", flat=True))
+                ids.update(
+                    ListingImage.objects.filter(text_key__contains=word_key).values_list("listing_id", flat=True)
+                )
         return [{"ids": chunk} for chunk in _chunks(sorted(ids), size)]
     ids = sorted(set(Detection.objects.filter(brand_id=asset.brand_id).values_list("listing_id", flat=True)))
     if asset.kind == ReferenceAsset.Kind.AUTHORIZED_SELLER:

@@ -151,3 +151,22 @@ def stolen_catalogue_photo() -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=70)
     return buffer.getvalue()
+
+
+def product_photo_with_text(kind: str, *, seed: int, lines: list[tuple[str, int]], angle: float = 0.0) -> bytes:
+    """A demo product shot with words printed on it (a seller's banner or a brand name on the bag):
+    `lines` are (text, letter height in px), drawn in dark ink on a light label, top to bottom."""
+    photo = Image.open(io.BytesIO(product_photo(kind, seed=seed))).convert("RGB")
+    for number, (text, height) in enumerate(lines):
+        font = _font(round(height * 1.35))
+        box = font.getbbox(text)
+        label = Image.new("RGBA", (box[2] - box[0] + 24, box[3] - box[1] + 20), (250, 248, 240, 255))
+        ImageDraw.Draw(label).text((12 - box[0], 10 - box[1]), text, fill=(25, 25, 25), font=font)
+        if angle:
+            label = label.rotate(angle, expand=True, resample=Image.BICUBIC)
+        x = (photo.width - label.width) // 2
+        y = 40 + number * (label.height + 16) if number < 2 else photo.height - 40 - label.height
+        photo.paste(label, (x, y), label)
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG", quality=88)
+    return buffer.getvalue()
