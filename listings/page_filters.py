@@ -17,10 +17,11 @@ SIGNAL_LABELS = {
     "image:hash": "Image, same picture",
     "image:local": "Image, features match",
     "image:logo": "Logo",
+    "image:text": "Text in the photo",
     "text": "Text (word mark)",
     "price": "Price below range",
 }
-LEAD_SIGNALS = ("image:hash", "image:local", "image:logo", "text")
+LEAD_SIGNALS = ("image:hash", "image:local", "image:logo", "image:text", "text")
 PRICE = "price"
 
 

@@ -22,7 +22,13 @@ from takedowns.models import ComplaintItem
 from takedowns.page_filters import ORIGINS
 from takedowns.selectors_reports import TAKEN_DOWN, NoticeFigures, brand_notice_figures
 
-LEAD_COLORS = {"image:hash": PALETTE[0], "image:local": PALETTE[4], "image:logo": PALETTE[1], "text": PALETTE[2]}
+LEAD_COLORS = {
+    "image:hash": PALETTE[0],
+    "image:local": PALETTE[4],
+    "image:logo": PALETTE[1],
+    "image:text": PALETTE[3],
+    "text": PALETTE[2],
+}
 BUCKET_NAMES = {"day": "Day", "week": "Week (from Monday)", "month": "Month"}
 
 
