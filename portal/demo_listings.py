@@ -44,6 +44,8 @@ LISTINGS: list[tuple[str, str, str, str, str, str, str, str]] = [
     ("X-403", "S-4410", "Summit shell jacket, waterproof", "Same as the catalogue photo.", "69", "clothing", "stolen", ""),
     ("R-600", "S-6020", "Pre-owned AURORA Luna bag", "Not a replica: receipt included. Minor wear.", "120", "bags", "bag", ""),
     ("X-205", "S-3300", "Shoulder bag with embossed sun", "Soft leather look, new season.", "35", "bags", "bag", "sun:printed"),
+    # The brand's name and the replica banner only in the photo, the title clean: read by OCR.
+    ("X-206", "S-3107", "Leather shoulder bag, new season", "Quality exactly as in the photos.", "42", "bags", "bag", "text:AURORA|REPLICA 1:1"),
 ]  # fmt: skip
 
 
@@ -70,6 +72,9 @@ def seed_listings() -> int:
     for seed, (external_id, _, _, _, _, _, picture, logo) in enumerate(LISTINGS):
         if picture == "stolen":  # Nordpeak's catalogue shot, mirrored and cropped by a reseller
             photo = demo_art.stolen_catalogue_photo()
+        elif logo.startswith("text:"):  # words printed on the photo (a banner, a label)
+            lines = [(words, 30 - 8 * number) for number, words in enumerate(logo[5:].split("|"))]
+            photo = demo_art.product_photo_with_text(picture, seed=seed, lines=lines)
         elif logo.endswith(":printed"):  # the mark alone, recoloured and printed: the learned logo stage
             mark = logos[logo.split(":")[0]]
             photo = demo_art.product_photo(picture, seed=seed, logo=mark, logo_scale=0.08, printed=(245, 240, 230))
@@ -86,7 +91,7 @@ def seed_listings() -> int:
 FIRST_SEEN_DAYS_AGO = {
     "A-100": 88, "A-101": 86, "N-300": 84, "G-500": 71, "G-501": 63, "G-502": 47, "G-503": 30, "G-504": 22,
     "X-400": 16, "X-401": 14, "X-402": 13, "X-403": 11, "R-600": 10, "X-200": 9, "X-201": 8, "X-202": 7,
-    "X-203": 6, "X-204": 5, "X-205": 3,
+    "X-203": 6, "X-204": 5, "X-205": 3, "X-206": 2,
 }  # fmt: skip
 
 

@@ -146,6 +146,12 @@ def test_demo_listings_are_matched_with_detections_in_several_states() -> None:
     printed = [d for d in Detection.objects.filter(listing__external_id="X-205") if "image:logo" in d.signals]
     assert printed
     assert all(d.evidence_image for d in printed)
+    # X-206's title is clean: the brand's name and "REPLICA 1:1" are only printed in its photo, read by OCR.
+    read = Detection.objects.get(listing__external_id="X-206", brand__name="Aurora Leather")
+    assert "image:text" in read.signals
+    assert "text" not in read.signals
+    assert {entry["found"] for entry in read.evidence["photo_text"]} >= {"AURORA"}
+    assert read.evidence_image
     assert not Listing.objects.filter(needs_matching=True).exists()
 
 
