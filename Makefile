@@ -7,7 +7,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format check audit worker beat drills bench-search bench-matching bench-pipeline bench-hamming bench-logo-diagnosis bench-logo train-logo clean help
+.PHONY: run test lint format check audit worker beat drills bench-search bench-matching bench-ocr bench-pipeline bench-hamming bench-logo-diagnosis bench-logo train-logo clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -82,6 +82,11 @@ bench-logo-diagnosis: $(STAMP)
 bench-logo: $(STAMP)
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) bench/logo_bench.py $(BENCH_ARGS)
+
+# Text in photos: word-mark recall, false detections and ms per photo, gated reader vs reading everything.
+bench-ocr: $(STAMP)
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) bench/ocr_bench.py $(BENCH_ARGS)
 
 # Train the learned logo stage (training/, its own virtualenv with PyTorch; CPU is enough, about an
 # hour on 2 cores): writes engine/models/logo_detector.onnx and logo_embedder.onnx (see LOGO_MODEL.md).
