@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from brands.tenancy import BrandQuerySet, BrandScopedQuerySet
 
@@ -232,7 +233,13 @@ class AgentAuthorization(Verifiable):
 
 class ReferenceAsset(models.Model):
     """What matching looks for on the brand's behalf: logos, authentic photos, word marks,
-    price ranges and the allowlist of authorized sellers. Backed by a verified right."""
+    price ranges and the allowlist of authorized sellers. Backed by a verified right.
+
+    A stay-down reference is an image of a listing removed by one of the brand's approved
+    takedowns, added by the takedown workflow (never by the brand, which can only read it):
+    matched like a photo, a match is re-listed removed content. `origin` says where it came
+    from, as the workflow recorded it; once the takedown is reversed it is retired (kept, no
+    longer matched)."""
 
     class Kind(models.TextChoices):
         LOGO = "logo", "Logo"
@@ -240,8 +247,11 @@ class ReferenceAsset(models.Model):
         WORD_MARK = "word_mark", "Word mark (spellings)"
         PRICE_RANGE = "price_range", "Price range"
         AUTHORIZED_SELLER = "authorized_seller", "Authorized seller"
+        STAY_DOWN = "stay_down", "Stay-down (image of a removed listing)"
 
-    IMAGE_KINDS = (Kind.LOGO, Kind.PRODUCT_PHOTO)
+    IMAGE_KINDS = (Kind.LOGO, Kind.PRODUCT_PHOTO, Kind.STAY_DOWN)
+    # What a brand adds and changes itself; stay-down references come from approved takedowns.
+    BRAND_KINDS = (Kind.LOGO, Kind.PRODUCT_PHOTO, Kind.WORD_MARK, Kind.PRICE_RANGE, Kind.AUTHORIZED_SELLER)
 
     class FeatureStatus(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -267,6 +277,12 @@ class ReferenceAsset(models.Model):
     features_status = models.CharField(max_length=8, choices=FeatureStatus.choices, default=FeatureStatus.QUEUED)
     features_error = models.TextField(blank=True)
     features_updated_at = models.DateTimeField(null=True, blank=True)
+    origin = models.JSONField(
+        default=dict, blank=True, help_text="Stay-down: the removed listing and its notice, as the takedown recorded it"
+    )
+    retired_at = models.DateTimeField(
+        null=True, blank=True, help_text="Stay-down: when the takedown behind it was reversed; no longer matched"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -278,9 +294,19 @@ class ReferenceAsset(models.Model):
     class Meta:
         ordering = ["brand__name", "kind", "label"]
         indexes = [models.Index(fields=["kind", "marketplace", "seller_external_id"])]
+        constraints = [
+            # One stay-down reference per picture and brand, however many takedowns removed it.
+            models.UniqueConstraint(
+                fields=["brand", "image_sha256"], condition=Q(kind="stay_down"), name="uniq_staydown_brand_sha256"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.label}"
+
+    @property
+    def is_stay_down(self) -> bool:
+        return self.kind == self.Kind.STAY_DOWN
 
 
 class Job(models.Model):

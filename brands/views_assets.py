@@ -24,14 +24,16 @@ def _context(request: HttpRequest, brand: Brand, tab: str) -> dict[str, object]:
 @login_required
 def asset_list(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_scoped_or_404(Brand.objects.all(), request.user, slug=slug)
-    assets = list(selectors.asset_list(user=request.user, brand=brand))
+    # Stay-down references have a section of their own (with the notices they came from), loaded from
+    # the takedown workflow's page; here, what the brand added itself.
+    assets = list(selectors.asset_list(user=request.user, brand=brand).exclude(kind=ReferenceAsset.Kind.STAY_DOWN))
     jobs = selectors.latest_jobs_for(objects=assets)
     for asset in assets:
         asset.job = jobs.get(f"brands.referenceasset:{asset.pk}")
     context = _context(request, brand, "assets")
     context.update(
         assets=assets,
-        kinds=ReferenceAsset.Kind.choices,
+        kinds=[(kind.value, kind.label) for kind in ReferenceAsset.BRAND_KINDS],
         has_verified_rights=selectors.verified_rights(brand=brand).exists(),
         busy=any(a.job and not a.job.is_finished for a in assets),
     )
@@ -45,7 +47,7 @@ def asset_new(request: HttpRequest, slug: str) -> HttpResponse:
     if not can_manage(request.user, brand.pk):
         raise PermissionDenied
     kind = request.GET.get("kind") or request.POST.get("kind") or ReferenceAsset.Kind.LOGO
-    if kind not in ReferenceAsset.Kind.values:
+    if kind not in ReferenceAsset.BRAND_KINDS:
         raise Http404("Unknown asset kind")
     form = AssetForm(
         request.POST or None, request.FILES or None, kind=kind, rights=selectors.verified_rights(brand=brand)
@@ -108,6 +110,7 @@ def asset_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     asset = get_scoped_or_404(ReferenceAsset.objects.filter(brand=brand), request.user, pk=pk)
     if not can_manage(request.user, brand.pk):
         raise PermissionDenied
+    services.require_brand_kind(asset)
     initial = {
         "right": asset.right_id,
         "label": asset.label,

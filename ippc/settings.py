@@ -245,6 +245,13 @@ MATCH_INDEX_REFRESH_SECONDS = env_float("MATCH_INDEX_REFRESH_SECONDS", 1.0)
 MATCH_BATCH_SIZE = env_int("MATCH_BATCH_SIZE", 25)  # listings per matching task
 MATCH_BACKSCAN_CHUNK = env_int("MATCH_BACKSCAN_CHUNK", 50)  # listing ids per back-scan task (~2 s of work:
 # a worker finishes one before it takes a fresh listing from the match queue)
+# Stay-down: a listing image matching an image of a removed listing is re-listed content only if it is
+# the same picture (engine/relisting.py): laid onto it as the match says, their colours differ by at
+# most STAYDOWN_MAX_DIFFERENCE on average (0-255) over at least STAYDOWN_MIN_OVERLAP of the removed
+# image. Re-encoded, cropped, mirrored copies: 1-9; look-alike shots of another product: 11 and up
+# (bench/README.md, "Stay-down").
+STAYDOWN_MAX_DIFFERENCE = env_float("STAYDOWN_MAX_DIFFERENCE", 10.0)
+STAYDOWN_MIN_OVERLAP = env_float("STAYDOWN_MIN_OVERLAP", 0.2)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 
 # --- Notice and takedown policy (published to complainants and sellers) ------------------
@@ -555,6 +562,8 @@ CELERY_TASK_ROUTES = {
     "takedowns.notification_email": {"queue": "notify"},
     "takedowns.webhook_deliver": {"queue": "notify"},
     "takedowns.deadlines_run": {"queue": "maintenance"},
+    # Copying a removed listing's images into stay-down references (their features then on match).
+    "takedowns.staydown_create": {"queue": "match"},
     "core.worker_heartbeat": {"queue": "maintenance"},  # beat sends one to every queue explicitly
     "core.pending_sweep": {"queue": "maintenance"},
 }

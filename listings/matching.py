@@ -45,6 +45,7 @@ from engine.text_signals import (
 from listings import references
 from listings.models import Detection, Listing, ListingImage
 from listings.signals import detections_found
+from listings.staydown import relisted_caption, relisted_findings
 
 logger = logging.getLogger(__name__)
 
@@ -381,7 +382,7 @@ def _render_evidence(finding: Finding, image: ListingImage, asset: ReferenceAsse
             reference_image=reference_bytes,
             region=match.region if match else None,
             keypoints=match.keypoints if match else (),
-            caption=_evidence_caption(finding),
+            caption=relisted_caption(finding) + _evidence_caption(finding),
             text_regions=[
                 read["quad"] for read in finding.evidence.get("photo_text") or [] if read["image_id"] == image.pk
             ],
@@ -507,7 +508,7 @@ def listings_match(*, listing_ids: list[int], source: str = Detection.Source.SCA
     touched: list[int] = []
     for listing in listings:
         summary.listings += 1
-        findings = listing_findings(catalogue, listing, summary)
+        findings = relisted_findings(listing, listing_findings(catalogue, listing, summary))
         if findings or listing.pk in with_detections:  # nothing found and nothing to undo: no write
             with transaction.atomic():
                 if _upsert(listing, findings, source, summary):
@@ -728,7 +729,7 @@ def backscan_start(*, asset_id: int, change: str, job_id: int | None) -> int:
     from brands.services import job_progress
     from listings.tasks import asset_backscan
 
-    if change == "removed":
+    if change in ("removed", "retired"):  # retired: a stay-down reference whose takedown was reversed
         detections_forget_asset(asset_id=asset_id)
         return 0
     asset = ReferenceAsset.objects.filter(pk=asset_id).first()

@@ -14,6 +14,7 @@ from listings.models import Detection
 # The signals as people read them. "price" is not a signal name of its own: it is the price part
 # of the text evidence (a price below the brand's authentic range), which the page can filter on.
 SIGNAL_LABELS = {
+    "image:relisted": "Re-listed removed content",  # stay-down: an image a takedown removed, listed again
     "image:hash": "Image, same picture",
     "image:local": "Image, features match",
     "image:logo": "Logo",
@@ -21,7 +22,7 @@ SIGNAL_LABELS = {
     "text": "Text (word mark)",
     "price": "Price below range",
 }
-LEAD_SIGNALS = ("image:hash", "image:local", "image:logo", "image:text", "text")
+LEAD_SIGNALS = ("image:relisted", "image:hash", "image:local", "image:logo", "image:text", "text")
 PRICE = "price"
 
 

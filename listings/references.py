@@ -69,9 +69,12 @@ def new_matcher() -> Matcher:
 
 
 def usable_assets():
-    """Assets matching may use: features computed, backed by a right that is verified now."""
+    """Assets matching may use: features computed, backed by a right that is verified now, and not
+    retired (a stay-down reference whose takedown was reversed)."""
     return ReferenceAsset.objects.filter(
-        features_status=ReferenceAsset.FeatureStatus.DONE, right__status=VerificationStatus.VERIFIED
+        features_status=ReferenceAsset.FeatureStatus.DONE,
+        right__status=VerificationStatus.VERIFIED,
+        retired_at__isnull=True,
     )
 
 

@@ -30,6 +30,7 @@ from core.roles import is_platform_staff, is_platform_system
 from engine.hamming_index import as_int
 from engine.normalize import query_keys
 from listings.models import Detection, Listing, ListingImage, SavedSearch, Seller
+from listings.staydown import relisted_first
 
 SORTS = {
     "relevance": ("-relevance", "-first_seen_at", "-id"),
@@ -401,7 +402,7 @@ def new_detections_matching(*, user: AbstractBaseUser | AnonymousUser, params: A
     filters = DetectionPageFilter(params, queryset=detection_list(user=user))
     if not filters.is_valid():
         return Detection.objects.none()
-    return filters.qs.filter(state=Detection.State.NEW).order_by("-score", "-created_at", "-id")
+    return relisted_first(filters.qs.filter(state=Detection.State.NEW))
 
 
 def listings_matching(*, user: AbstractBaseUser | AnonymousUser, query: ListingQuery) -> QuerySet[Listing]:

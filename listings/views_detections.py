@@ -24,6 +24,7 @@ from listings import selectors
 from listings.models import Detection, Listing
 from listings.page_filters import LEAD_SIGNALS, SIGNAL_LABELS, DetectionPageFilter
 from listings.selection import detection_filing_context, page_size, page_size_links
+from listings.staydown import relisted_first, relisted_line
 
 PER_PAGE = 25
 MAX_BADGE_LISTINGS = 100
@@ -48,7 +49,7 @@ def detection_list(request: HttpRequest) -> HttpResponse:
     unstated = DetectionPageFilter(without_state, queryset=detections)
     counts = selectors.detection_counts(detections=unstated.qs if unstated.is_valid() else detections)
     per_page = page_size(request.GET.get("page_size"))
-    page = Paginator(rows.order_by("-score", "-created_at", "-id"), per_page).get_page(request.GET.get("page"))
+    page = Paginator(relisted_first(rows), per_page).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     state_links = []
@@ -145,10 +146,26 @@ def _changes(snapshot: dict[str, Any], listing: Listing) -> list[dict[str, str]]
     return [{"field": k, "then": then[k], "now": now[k]} for k in now if then[k] != now[k]]
 
 
+def _relisted_explanations(evidence: dict[str, Any]) -> list[str]:
+    relisted = evidence.get("relisted") or {}
+    if not relisted:
+        return []
+    picture, limits = relisted.get("picture") or {}, relisted.get("thresholds") or {}
+    lines = [relisted_line(evidence)]
+    if picture.get("difference") is not None:
+        lines.append(
+            f"Same picture: laid onto the listing's image as matched, their colours differ by "
+            f"{float(picture['difference']):.1f} of 255 on average (at most {limits.get('max_difference', '?')}), "
+            f"over {float(picture.get('overlap') or 0):.0%} of the removed image (at least "
+            f"{float(limits.get('min_overlap') or 0):.0%})."
+        )
+    return lines
+
+
 def _explanations(evidence: dict[str, Any]) -> list[str]:
     """The distances and thresholds, in plain words."""
     thresholds = evidence.get("thresholds") or {}
-    lines = []
+    lines = _relisted_explanations(evidence)
     match = evidence.get("image_match") or {}
     if match:
         if match.get("hash_distance") is not None and match.get("signal") != "local":
@@ -229,6 +246,8 @@ def detection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         description_segments=_highlight(snapshot.get("description") or "", "description", marks, terms),
         changes=_changes(snapshot, detection.listing),
         explanations=_explanations(evidence),
+        relisted=evidence.get("relisted") or {},
+        relisted_line=relisted_line(evidence),
         taken_at=parse_datetime(snapshot.get("taken_at") or "") if isinstance(snapshot.get("taken_at"), str) else None,
         list_url=f"{reverse('listings:detections')}?{urlencode({'brand': detection.brand_id})}",
     )

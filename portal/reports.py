@@ -23,6 +23,7 @@ from takedowns.page_filters import ORIGINS
 from takedowns.selectors_reports import TAKEN_DOWN, NoticeFigures, brand_notice_figures
 
 LEAD_COLORS = {
+    "image:relisted": PALETTE[5],
     "image:hash": PALETTE[0],
     "image:local": PALETTE[4],
     "image:logo": PALETTE[1],

@@ -464,3 +464,33 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id} ({self.status})"
+
+
+class StayDownReference(models.Model):
+    """An image of a listing removed by an approved takedown, kept as a private stay-down reference of the
+    brand and right relied on: which item (and so notice and decision) removed which listing image, and
+    the reference asset it became. Several takedowns of the same picture share one asset. Retired (kept
+    for the record, no longer matched) when its takedown is reversed."""
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="staydown_references")
+    item = models.ForeignKey(ComplaintItem, on_delete=models.CASCADE, related_name="staydown_references")
+    listing = models.ForeignKey("listings.Listing", on_delete=models.SET_NULL, null=True, related_name="+")
+    listing_image = models.ForeignKey("listings.ListingImage", on_delete=models.SET_NULL, null=True, related_name="+")
+    asset = models.ForeignKey("brands.ReferenceAsset", on_delete=models.PROTECT, related_name="staydown_references")
+    image_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_reason = models.CharField(max_length=255, blank=True)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["item", "image_sha256"], name="uniq_staydown_item_image")]
+
+    def __str__(self) -> str:
+        return f"Stay-down of {self.item} (asset {self.asset_id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.retired_at is None

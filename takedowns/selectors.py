@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from core.roles import is_platform_staff
+from listings.models import Detection
+from listings.staydown import RELISTED
 from takedowns import workflow
 from takedowns.models import (
     Complaint,
@@ -20,6 +22,7 @@ from takedowns.models import (
     Decision,
     Notification,
     Standing,
+    StayDownReference,
     Suspension,
     WebhookDelivery,
     WebhookEndpoint,
@@ -66,6 +69,16 @@ def is_seller(user: Any) -> bool:
 QUEUE_STATES = (workflow.SUBMITTED, workflow.IN_REVIEW, workflow.COUNTER_NOTICED)
 
 
+def relisted_exists() -> Exists:
+    """Whether an item's listing is re-listed removed content of the item's brand: an open detection of
+    that brand on it leads with the re-listed signal (stay-down)."""
+    return Exists(
+        Detection.objects.filter(listing_id=OuterRef("listing_id"), brand_id=OuterRef("brand_id"))
+        .filter(signals__0=RELISTED)
+        .exclude(state=Detection.State.DISMISSED)
+    )
+
+
 def moderation_queue(
     *,
     user: Any,
@@ -75,7 +88,8 @@ def moderation_queue(
     overdue: bool = False,
     claimed: str = "",
 ) -> QuerySet[ComplaintItem]:
-    """Items waiting for a moderator, most urgent first: fast track, then overdue, then risk, then due time.
+    """Items waiting for a moderator, most urgent first: re-listed removed content (the listing re-lists
+    an image an approved takedown removed), fast track, then overdue, then risk, then due time.
 
     `claimed`: "me", "unclaimed" or "" (all).
     """
@@ -97,13 +111,14 @@ def moderation_queue(
     return (
         qs.select_related("complaint", "brand", "listing", "seller", "right", "claimed_by", "detection")
         .annotate(
+            relisted=relisted_exists(),
             overdue_rank=Case(
                 When(due_at__lt=now, state__in=[workflow.SUBMITTED, workflow.IN_REVIEW], then=Value(1)),
                 default=Value(0),
                 output_field=IntegerField(),
-            )
+            ),
         )
-        .order_by("-fast_track", "-overdue_rank", "-risk_score", "due_at", "id")
+        .order_by("-relisted", "-fast_track", "-overdue_rank", "-risk_score", "due_at", "id")
     )
 
 
@@ -210,3 +225,14 @@ def webhook_delivery_list(*, user: Any) -> QuerySet[WebhookDelivery]:
     if not is_platform_staff(user):
         qs = qs.filter(endpoint__brand__isnull=False)
     return qs
+
+
+def staydown_list(*, user: Any, brand: Any) -> QuerySet[StayDownReference]:
+    """A brand's stay-down references, newest first, with the notices they came from (tenancy: its
+    members and platform staff; another brand's user gets none)."""
+    return (
+        StayDownReference.objects.for_user(user)
+        .filter(brand=brand)
+        .select_related("item", "item__complaint", "item__seller", "listing", "asset")
+        .order_by("-created_at", "-id")
+    )

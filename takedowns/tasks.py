@@ -40,3 +40,11 @@ def deadlines_run() -> dict[str, int]:
     from takedowns.services.deadlines import deadlines_run as run
 
     return run()
+
+
+@shared_task(name="takedowns.staydown_create", ignore_result=True, **RETRY_TRANSIENT)
+def staydown_create(item_id: int) -> None:
+    """An approved takedown's listing images become the brand's stay-down references (idempotent)."""
+    from takedowns.services.staydown import staydown_create as create
+
+    create(item_id=item_id)

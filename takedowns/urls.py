@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from takedowns import views_complaints, views_moderation, views_notifications, views_reports, views_seller
+from takedowns import (
+    views_complaints,
+    views_moderation,
+    views_notifications,
+    views_reports,
+    views_seller,
+    views_staydown,
+)
 
 app_name = "takedowns"
 
@@ -22,6 +29,7 @@ urlpatterns = [
     path("items/<int:pk>/images/<int:image_id>/", views_complaints.item_image, name="item-image"),
     path("attachments/<int:pk>/", views_complaints.attachment_download, name="attachment"),
     path("standing/<int:pk>/auto-approve/", views_complaints.standing_auto_approve, name="standing-auto-approve"),
+    path("stay-down/<slug:slug>/", views_staydown.staydown_list, name="staydown-list"),
     # Moderators
     path("moderation/", views_moderation.queue, name="moderation-queue"),
     path("moderation/bulk/", views_moderation.bulk_decide, name="moderation-bulk"),

@@ -47,10 +47,11 @@ class ReferenceAssetSerializer(ModelSerializer):
             "id", "brand", "right", "kind", "label", "image", "has_image", "image_sha256", "words",
             "product_line", "price_min", "price_max", "currency", "marketplace", "seller_external_id",
             "seller_name", "features", "features_status", "features_error", "features_updated_at",
-            "latest_job", "created_at", "updated_at",
+            "origin", "retired_at", "latest_job", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = [
-            "image_sha256", "features", "features_status", "features_error", "features_updated_at",
+            "image_sha256", "features", "features_status", "features_error", "features_updated_at", "origin",
+            "retired_at",
         ]  # fmt: skip
 
     def get_features(self, asset: ReferenceAsset) -> dict:
@@ -73,7 +74,11 @@ class ReferenceAssetSerializer(ModelSerializer):
 @extend_schema(tags=["assets"])
 class ReferenceAssetViewSet(BrandScopedViewSet):
     """Logos, authentic photos, word marks, price ranges and authorized sellers, each backed by a
-    verified right. Every change queues a job (features, then a back-scan): see `latest_job`."""
+    verified right. Every change queues a job (features, then a back-scan): see `latest_job`.
+
+    Stay-down references (`kind=stay_down`: images of listings removed by the brand's approved
+    takedowns, with `origin`) are listed too, read-only: they cannot be added, changed or removed (403).
+    """
 
     queryset = ReferenceAsset.objects.select_related("brand", "right")
     serializer_class = ReferenceAssetSerializer

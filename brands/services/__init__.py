@@ -1,6 +1,6 @@
 """Writes for the brands app, split by concern; import from here: `from brands import services`."""
 
-from brands.services.assets import asset_create, asset_delete, asset_reprocess, asset_update
+from brands.services.assets import asset_create, asset_delete, asset_reprocess, asset_update, require_brand_kind
 from brands.services.authorizations import authorization_decide, authorization_file, authorization_resubmit
 from brands.services.documents import document_delete, document_upload
 from brands.services.jobs import (
@@ -27,6 +27,7 @@ from brands.services.rights import (
     rights_expire_due,
     rights_remind_expiring,
 )
+from brands.services.staydown import staydown_asset_add, staydown_asset_set_origin, staydown_assets_retire
 
 __all__ = [
     "BRAND_EDITABLE_FIELDS",
@@ -50,10 +51,14 @@ __all__ = [
     "membership_change_role",
     "membership_invite",
     "membership_remove",
+    "require_brand_kind",
     "right_create",
     "right_decide",
     "right_resubmit",
     "right_update",
     "rights_expire_due",
     "rights_remind_expiring",
+    "staydown_asset_add",
+    "staydown_asset_set_origin",
+    "staydown_assets_retire",
 ]

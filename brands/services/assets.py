@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -93,6 +93,15 @@ def _clean(kind: str, data: dict[str, Any], *, has_image: bool) -> dict[str, Any
     return cleaned
 
 
+def require_brand_kind(asset: ReferenceAsset) -> None:
+    """Stay-down references are the takedown workflow's: a brand reads them, never changes them."""
+    if asset.kind == ReferenceAsset.Kind.STAY_DOWN:
+        raise PermissionDenied(
+            "Stay-down references come from approved takedowns and are kept for the record: they cannot be "
+            "changed or removed (a reversed takedown retires its own)."
+        )
+
+
 def _check_right(brand: Brand, right: IPRight) -> None:
     if right.brand_id != brand.pk:
         raise ValidationError({"right": "This right belongs to another brand."})
@@ -138,8 +147,10 @@ def asset_create(
     image: object | None = None,
     **data: Any,
 ) -> ReferenceAsset:
-    if kind not in ReferenceAsset.Kind.values:
-        raise ValidationError({"kind": f"Kind must be one of: {', '.join(ReferenceAsset.Kind.values)}."})
+    if kind == ReferenceAsset.Kind.STAY_DOWN:
+        raise ValidationError({"kind": "Stay-down references come from approved takedowns, not from the brand."})
+    if kind not in ReferenceAsset.BRAND_KINDS:
+        raise ValidationError({"kind": f"Kind must be one of: {', '.join(ReferenceAsset.BRAND_KINDS)}."})
     unknown = set(data) - set(ASSET_FIELDS)
     if unknown:
         raise TypeError(f"Unknown asset fields: {sorted(unknown)}")
@@ -216,6 +227,7 @@ def asset_update(
     if unknown:
         raise TypeError(f"Unknown asset fields: {sorted(unknown)}")
     asset = ReferenceAsset.objects.get(pk=asset.pk)
+    require_brand_kind(asset)
     if right is not None:
         _check_right(asset.brand, right)
     current = {f: getattr(asset, f) for f in ASSET_FIELDS}
@@ -249,6 +261,7 @@ def asset_delete(*, actor: AbstractBaseUser | None, asset: ReferenceAsset) -> No
 
     with transaction.atomic():
         asset = ReferenceAsset.objects.select_for_update().get(pk=asset.pk)
+        require_brand_kind(asset)
         audit_record(
             actor=actor,
             action="referenceasset.deleted",

@@ -24,6 +24,7 @@ from core.roles import is_platform_staff
 from listings import selectors
 from listings.filters import DetectionFilter
 from listings.models import Detection, Listing
+from listings.staydown import DETECTION_ORDER, relisted_rank
 
 
 class DetectionListingSerializer(ModelSerializer):
@@ -97,10 +98,11 @@ class PNGRenderer(BaseRenderer):
 
 @extend_schema(tags=["detections"])
 class DetectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Detections of the caller's brands (every brand's for platform staff), strongest first.
+    """Detections of the caller's brands (every brand's for platform staff): re-listed removed content
+    (signal `image:relisted`) first, then strongest first.
 
     Filter with `brand`, `state`, `signal`, `min_score`, `listing`, `source`; order with
-    `ordering=-score` (default) or `ordering=-created_at`.
+    `ordering=-score` or `ordering=-created_at` instead.
     """
 
     serializer_class = DetectionSerializer
@@ -108,10 +110,10 @@ class DetectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     filterset_class = DetectionFilter
     ordering_fields = ["score", "created_at"]
     filter_backends = [DjangoFilterBackend, OrderingFilter]
-    ordering = ["-score", "-created_at", "-id"]
+    ordering = list(DETECTION_ORDER)
 
     def get_queryset(self):
-        return selectors.detection_list(user=self.request.user)
+        return selectors.detection_list(user=self.request.user).alias(relisted=relisted_rank())
 
     @extend_schema(
         request=DetectionStateSerializer,

@@ -31,6 +31,15 @@ def _explanation(detection: Detection) -> str:
     reference = (detection.evidence or {}).get("reference") or {}
     label = reference.get("label") or (detection.asset.label if detection.asset else "the brand's reference")
     signals = ", ".join(detection.signals) or "matching signals"
+    relisted = (detection.evidence or {}).get("relisted") or {}
+    if relisted:  # stay-down: the picture of a listing already taken down
+        removed = relisted.get("listing") or {}
+        return (
+            f"This listing re-lists content already removed: its image is the same picture as one of listing "
+            f"{removed.get('marketplace', '')}:{removed.get('external_id', '')} (“{removed.get('title', '')}”), "
+            f"removed on our notice {relisted.get('notice', '')} ({signals}; score {detection.score:.2f}). "
+            "The goods are offered without our authorization."
+        )
     return (
         f"The platform's detection matched this listing to our reference “{label}” ({signals}; score "
         f"{detection.score:.2f}). The goods are offered without our authorization."

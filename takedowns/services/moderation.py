@@ -234,6 +234,7 @@ def _decide(
 def _after_decision(item: ComplaintItem, decision: Decision, actor: Any) -> None:
     from takedowns.services.sellers import strike_issue, strike_void
     from takedowns.services.standing import standing_refresh
+    from takedowns.services.staydown import staydown_queue, staydown_retire
 
     complaint = item.complaint
     brand_url = reverse("takedowns:complaint-detail", args=[complaint.pk])
@@ -260,6 +261,7 @@ def _after_decision(item: ComplaintItem, decision: Decision, actor: Any) -> None
             data={"item": item.pk},
         )
         strike_issue(item=item, actor=actor)
+        staydown_queue(item=item)  # its images become stay-down references, in the background
         notifications.notify(
             users=sellers,
             event="item.approved",
@@ -315,6 +317,7 @@ def _after_decision(item: ComplaintItem, decision: Decision, actor: Any) -> None
                 data={"item": item.pk},
             )
         strike_void(item=item, reason="Takedown reversed: listing reinstated", actor=actor)
+        staydown_retire(item=item, actor=actor, reason=f"Takedown reversed: notice {complaint.reference}")
         notifications.notify(
             users=sellers,
             event="item.reinstated",

@@ -150,6 +150,7 @@ def test_detections_over_time_by_strongest_signal(cast: Cast, client: Any, scena
 def test_signals_sellers_categories_and_marketplaces(cast: Cast, client: Any, scenario: Scenario) -> None:
     charts = _report(client, cast.manager_a).context["charts"]
     assert _table(charts["signals"]) == {
+        "Re-listed removed content": ["0"],
         "Image, same picture": ["2"],
         "Image, features match": ["1"],
         "Logo": ["1"],
