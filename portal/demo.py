@@ -23,6 +23,7 @@ from listings.services import saved_search_create
 from portal import demo_art
 from portal.demo_history import seed_history
 from portal.demo_listings import date_story_listings, seed_listings
+from portal.demo_staydown import seed_staydown_story
 from portal.demo_takedowns import date_story_takedowns, seed_takedowns
 
 
@@ -115,6 +116,8 @@ def seed_demo(*, password: str | None = None, history: bool = True) -> list[tupl
     transaction.on_commit(_date_stories)
     if history:
         transaction.on_commit(seed_history)
+    # Last: it dates its own rows, and its new stay-down reference's back-scan comes after every other.
+    transaction.on_commit(seed_staydown_story)
     alice = get_user_model().objects.get(username="alice")
     saved_search_create(actor=alice, brand=brands["Aurora Leather"], name="AURORA spellings", params={"q": "aurora"})
     return credentials

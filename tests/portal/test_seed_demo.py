@@ -99,7 +99,7 @@ def test_demo_shows_rights_in_every_state_with_assets_processed(django_capture_o
     assert set(IPRight.objects.values_list("status", flat=True)) == {"verified", "pending", "needs_info", "rejected"}
     assert IPDocument.objects.filter(kind="certificate").count() == IPRight.objects.count()
     assert set(ReferenceAsset.objects.values_list("kind", flat=True)) == {
-        "logo", "product_photo", "word_mark", "price_range", "authorized_seller",
+        "logo", "product_photo", "word_mark", "price_range", "authorized_seller", "stay_down",
     }  # fmt: skip
     assert set(ReferenceAsset.objects.values_list("features_status", flat=True)) == {"done"}
     assert set(Job.objects.values_list("status", flat=True)) == {"done"}
@@ -152,6 +152,19 @@ def test_demo_listings_are_matched_with_detections_in_several_states() -> None:
     assert "text" not in read.signals
     assert {entry["found"] for entry in read.evidence["photo_text"]} >= {"AURORA"}
     assert read.evidence_image
+    # Stay-down: X-207's photo, removed by Aurora's approved takedown, re-listed by another seller as X-208
+    # (cropped, re-encoded): the only re-listed content, first in Maya's queue. Look-alike demo shots are not.
+    relisted = Detection.objects.filter(signals__0="image:relisted")
+    assert list(relisted.values_list("listing__external_id", flat=True)) == ["X-208"]
+    origin = relisted.get().evidence["relisted"]
+    assert origin["listing"]["external_id"] == "X-207"
+    assert origin["same_seller"] is False
+    assert relisted.get().evidence_image
+    from django.contrib.auth import get_user_model
+
+    from takedowns.selectors import moderation_queue
+
+    assert moderation_queue(user=get_user_model().objects.get(username="maya"))[0].listing.external_id == "X-208"
     assert not Listing.objects.filter(needs_matching=True).exists()
 
 
@@ -166,6 +179,7 @@ def test_demo_notices_cover_the_workflow_states_and_a_suspended_repeat_infringer
     assert states == {
         "X-200": "counter_noticed", "X-201": "submitted", "X-202": "in_review", "X-203": "needs_info",
         "X-204": "rejected", "X-400": "approved", "X-401": "approved", "X-402": "approved",
+        "X-207": "approved", "X-208": "submitted",
     }  # fmt: skip
     assert ComplaintItem.objects.get(listing__external_id="X-201").is_overdue
     repeat = Seller.objects.get(external_id="S-4410")
