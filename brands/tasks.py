@@ -61,7 +61,7 @@ def asset_process(asset_id: int, job_id: int, change: str) -> None:
     from brands.signals import reference_asset_changed
     from engine.images import image_features
     from engine.matcher import reference_features
-    from engine.text import compact, fold
+    from engine.normalize import key, plain_fold
 
     asset = ReferenceAsset.objects.filter(pk=asset_id).first()
     if asset is None:
@@ -80,8 +80,9 @@ def asset_process(asset_id: int, job_id: int, change: str) -> None:
             features = {**image_features(data).as_dict(), "engine": reference_features(data, kind=kind).to_json()}
         elif asset.kind == ReferenceAsset.Kind.WORD_MARK:
             features = {
-                "folded": sorted({fold(w) for w in asset.words}),
-                "compact": sorted({compact(w) for w in asset.words}),
+                # Each spelling as people read it, and the key search and the word-mark signal use.
+                "folded": sorted({plain_fold(w) for w in asset.words}),
+                "compact": sorted({key(w) for w in asset.words}),
             }
         elif asset.kind == ReferenceAsset.Kind.PRICE_RANGE:
             features = {
@@ -90,7 +91,10 @@ def asset_process(asset_id: int, job_id: int, change: str) -> None:
                 "currency": asset.currency,
             }
         else:
-            features = {"marketplace": fold(asset.marketplace), "seller_external_id": asset.seller_external_id}
+            features = {
+                "marketplace": asset.marketplace.strip().casefold(),
+                "seller_external_id": asset.seller_external_id,
+            }
     except (OSError, ValueError, SyntaxError) as exc:  # a file that cannot be read: permanent, recorded
         ReferenceAsset.objects.filter(pk=asset_id).update(
             features_status=ReferenceAsset.FeatureStatus.FAILED, features_error=str(exc)[:1000]

@@ -1,8 +1,9 @@
 """Text signals of the matching engine: a brand's word marks found through evasive spellings,
 counterfeit vocabulary in nine languages, a price far below the brand's reference, and one score.
 
-Everything is keyed with the project's one normaliser (`engine.normalize.key`), applied one
-character at a time so every key character remembers the original characters it came from:
+Everything is keyed with the project's one normaliser (`engine.normalize`: `read_letters`, then
+`char_key` one character at a time, exactly as search keys a text), so every key character
+remembers the original characters it came from:
 a hit is reported with its exact span in the original text ("G u c с i" in "New G u c с i bag")
 and with the key both sides reduce to. Marks are indexed (see `WordMarkMatcher`), so a text
 costs about the same however many marks are loaded; timings are in bench/README.md.
@@ -17,13 +18,15 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
-from engine.normalize import fold, key
+from engine.normalize import char_key, fold, plain_fold, plain_letters, read_letters
 
 # --- thresholds (every function that uses one accepts an override) ------------------------------
 
 #: Marks with at most this many letters ("LV", "CC", "H&M") match only as a whole token whose
-#: characters equal the mark after case, width and look-alike folding: no leetspeak, no spacing,
-#: no plural, no fuzziness ("IV" is not "LV", "L V" is not "LV", "CCTV" holds no "CC").
+#: characters equal the mark after case, width, letter-form and look-alike folding, or as the
+#: whole of a dotted initialism ("L.V.", "Y. S. L."): no leetspeak, no spacing, no plural, no
+#: fuzziness ("IV" and "I.V." are not "LV", "L V" is not "LV", "CCTV" holds no "CC", "U.S.A."
+#: holds no "US").
 SHORT_MARK_MAX_LETTERS = 3
 #: Marks with at least this many letters are also matched with edit (Damerau) distance.
 FUZZY_MIN_LENGTH = 5
@@ -150,7 +153,7 @@ def _char(ch: str) -> tuple[str, int]:
     category = unicodedata.category(ch)
     if category[0] == "M" or category == "Cf":  # combining marks, zero-width and format characters
         return "", _IGNORABLE
-    k = key(ch)
+    k = char_key(ch)
     if not k:
         return "", _SEPARATOR
     if _no_space_script(ch):
@@ -163,7 +166,7 @@ def _char(ch: str) -> tuple[str, int]:
 def _strict(text: str) -> str:
     """Per-character keys without collapsing repeats, runs of three or more cut to two:
     "Guccci" -> "gucci", "Channel" -> "channei" (while key() gives "chanei" for both)."""
-    return _TRIPLES.sub(r"\1\1", "".join(_char(ch)[0] for ch in text))
+    return _TRIPLES.sub(r"\1\1", "".join(_char(ch)[0] for ch in read_letters(text)))
 
 
 _TRIPLES = re.compile(r"(.)\1{2,}")
@@ -172,24 +175,37 @@ _REPEATS = re.compile(r"(.)\1+")
 
 def _stream_key(text: str) -> str:
     """The key as the matcher computes it over a text (per character, repeats collapsed)."""
-    return _REPEATS.sub(r"\1", "".join(_char(ch)[0] for ch in text))
+    return _REPEATS.sub(r"\1", "".join(_char(ch)[0] for ch in read_letters(text)))
 
 
 def _plain(text: str) -> str:
-    """Case, width, accents and spacing removed, letters themselves untouched."""
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    return "".join(ch for ch in decomposed if ch.isalnum())
+    """Case, width, letter forms ("🅶", "Ⓖ"), accents and spacing removed, letters themselves untouched."""
+    return "".join(ch for ch in plain_fold(text) if ch.isalnum())
 
 
 def _short_form(text: str) -> str:
     """For short marks: width and case folded, non-ASCII look-alikes to their prototype, ASCII
     letters kept as they are (TR39 would make "IV" and "LV" one)."""
     out = []
-    for ch in unicodedata.normalize("NFKC", text):
+    for ch in unicodedata.normalize("NFKC", plain_letters(text)):
         if unicodedata.category(ch) in ("Cf", "Mn", "Me"):
             continue
         out.append(ch.lower() if ch.isascii() else fold(ch))
     return "".join(out)
+
+
+# A dotted initialism, whole: single letters joined by a dot and at most one space, the last one
+# dotted or not ("L.V.", "Y. S. L", "U.S.A."; not "L.Vuitton", not "L V").
+_INITIALISM = re.compile(r"(?<![\w.．])[^\W\d_](?:[.．]\s?[^\W\d_])+(?![^\W_])[.．]?")
+_INITIAL_GAPS = re.compile(r"[.．\s]")
+
+
+def _mark_short_form(spelling: str) -> str:
+    """A short mark's letters in `_short_form`; a mark registered with dots ("L.V.") as its letters."""
+    stripped = spelling.strip()
+    if _INITIALISM.fullmatch(stripped):
+        stripped = _INITIAL_GAPS.sub("", stripped)
+    return _short_form(stripped)
 
 
 def _damerau(a: str, b: str) -> int:
@@ -229,7 +245,7 @@ class _Prepared:
     `starts` the key positions where a word may begin.
     """
 
-    __slots__ = ("first", "keys", "last", "starts", "text")
+    __slots__ = ("first", "keys", "last", "letters", "starts", "text")
 
     def __init__(self, text: str) -> None:
         keys: list[str] = []
@@ -240,7 +256,8 @@ class _Prepared:
         previous = ""  # the last key character
         start_at = -1  # the last key position in `starts`
         n = 0  # len(keys)
-        for i, (k, kind) in enumerate(map(_char, text)):
+        letters = read_letters(text)  # one character for one: offsets are the text's
+        for i, (k, kind) in enumerate(map(_char, letters)):
             if not k:
                 if kind == _SEPARATOR:
                     prev_letter = False
@@ -268,13 +285,14 @@ class _Prepared:
                         n += 1
             prev_letter = kind == _LETTER
         self.text = text
+        self.letters = letters
         self.keys = "".join(keys)
         self.first = first
         self.last = last
         self.starts = starts
 
     def _letter_before(self, i: int) -> bool:
-        text = self.text
+        text = self.letters
         i -= 1
         while i >= 0:
             kind = _char(text[i])[1]
@@ -285,7 +303,7 @@ class _Prepared:
 
     def _letters_after(self, i: int) -> str:
         """The letters of the word that continues right after position i ("" at a boundary)."""
-        text = self.text
+        text = self.letters
         out = []
         i += 1
         while i < len(text):
@@ -302,25 +320,25 @@ class _Prepared:
 
         A collapsed run may hold characters of two words ("big gucci": one "g"), so the start is
         the latest contributor with a boundary before it and the end the earliest with one after.
+        A key of one position may run over both ends ("CC coat": one "c"): then earlier starts
+        are tried too, until one has an end.
         """
-        text, keys = self.text, self.keys
-        start = None
-        for i in range(self.last[j], self.first[j] - 1, -1):
-            k, kind = _char(text[i])
-            if k and k[0] == keys[j] and (kind == _NO_SPACE or not self._letter_before(i)):
-                start = i
-                break
-        if start is None:
-            return None
-        for i in range(max(self.first[e], start), self.last[e] + 1):
-            k, kind = _char(text[i])
-            if not (k and k[-1] == keys[e]):
+        text, keys = self.letters, self.keys
+        for start in range(self.last[j], self.first[j] - 1, -1):
+            k, kind = _char(text[start])
+            if not (k and k[0] == keys[j] and (kind == _NO_SPACE or not self._letter_before(start))):
                 continue
-            if kind == _NO_SPACE or (after := self._letters_after(i)) == "" or after in suffixes:
-                end = i + 1
-                while end < len(text) and unicodedata.combining(text[end]):
-                    end += 1  # an accent written as a combining mark belongs to the letter
-                return start, end
+            for i in range(max(self.first[e], start), self.last[e] + 1):
+                k, kind = _char(text[i])
+                if not (k and k[-1] == keys[e]):
+                    continue
+                if kind == _NO_SPACE or (after := self._letters_after(i)) == "" or after in suffixes:
+                    end = i + 1
+                    while end < len(text) and unicodedata.combining(text[end]):
+                        end += 1  # an accent written as a combining mark belongs to the letter
+                    return start, end
+            if j != e:
+                return None  # the end does not depend on the start
         return None
 
 
@@ -357,7 +375,7 @@ _FUZZY_TABLE = _FuzzyTable()
 
 def _fuzzy_words(text: str) -> list[str]:
     """A mark in the fuzzy pass's form, word by word."""
-    words = "".join(_fuzzy_char(ch) for ch in text).lower().replace("\x01", "").split()
+    words = "".join(_fuzzy_char(ch) for ch in read_letters(text)).lower().replace("\x01", "").split()
     return [_TRIPLES.sub(r"\1\1", word) for word in words]
 
 
@@ -371,6 +389,8 @@ class _Mark:
     plain: str
     short: bool
     fuzzy: bool
+    short_form: str  # short marks: the letters a token or initialism must spell (`_mark_short_form`)
+    u_writings: tuple[tuple[str, ...], ...]  # how each run of its strict form writes "u" (`_u_writings`)
 
 
 class WordMarkMatcher:
@@ -405,6 +425,8 @@ class WordMarkMatcher:
         # last word intact.
         self._by_first_word: dict[str, list[tuple[_Mark, int]]] = {}
         self._by_last_word: dict[str, list[tuple[_Mark, int]]] = {}
+        # Short marks by their letters, for dotted initialisms ("L.V." for "LV").
+        self._by_initials: dict[str, list[_Mark]] = {}
         self._has_fuzzy = False
         self._fuzzy_min = 1 << 30
         self._fuzzy_max = 0
@@ -425,12 +447,18 @@ class WordMarkMatcher:
             short = len(plain) <= short_max_letters
             fuzzy = max_edit_distance > 0 and not short and len(plain) >= fuzzy_min_length
             loose = "".join(_fuzzy_words(spelling))
-            mark = _Mark(index, spelling, mark_key, _strict(spelling), loose, plain, short, fuzzy)
+            short_form = _mark_short_form(spelling) if short else ""
+            mark = _Mark(
+                index, spelling, mark_key, _strict(spelling), loose, plain, short, fuzzy, short_form,
+                _u_writings(read_letters(spelling)),
+            )  # fmt: skip
             group = self._by_key.get(mark_key)
             if group is None:
                 group = self._by_key[mark_key] = []
                 self._by_prefix.setdefault(mark_key[:3], []).append((mark_key, group))
             group.append(mark)
+            if short and len(short_form) > 1:
+                self._by_initials.setdefault(short_form, []).append(mark)
             if fuzzy:
                 self._index_fuzzy(mark)
         self._prefix_lengths = sorted({len(p) for p in self._by_prefix})
@@ -465,6 +493,8 @@ class WordMarkMatcher:
                 continue
             prepared = _Prepared(text)
             hits = self._find_keyed(prepared, field)
+            if self._by_initials:
+                hits += self._find_initials(text, field)
             if self._has_fuzzy:
                 hits += self._find_fuzzy(prepared, field)
             found += _best_per_span(hits)
@@ -503,22 +533,31 @@ class WordMarkMatcher:
             start, end = span
             found = prepared.text[start:end]
             if mark.short:
-                if _short_form(found) != _short_form(mark.spelling):
+                if _short_form(found) != mark.short_form:
                     continue
                 distance = 0
             else:
-                per_character = "".join(_char(ch)[0] for ch in found)
-                distance = (
-                    0
-                    if _runs_compatible(per_character, mark.strict)
-                    else _distance_within(_TRIPLES.sub(r"\1\1", per_character), mark.strict, self._max_edit_distance)
-                )
-                if distance is None:
+                per_character = "".join(_char(ch)[0] for ch in prepared.letters[start:end])
+                if _runs_compatible(per_character, mark.strict):
+                    distance = _u_for_v_edits(_u_writings(prepared.letters[start:end]), mark.u_writings)
+                else:
+                    distance = _distance_within(
+                        _TRIPLES.sub(r"\1\1", per_character), mark.strict, self._max_edit_distance
+                    )
+                if distance is None or distance > self._max_edit_distance:
                     continue
                 if distance and not (mark.fuzzy and "".join(_fuzzy_words(found)) not in self._stopwords):
                     continue  # "Channel" is not "Chanel" by repeats alone; only as a misspelling
             out.append((mark.owner, _hit(mark, found, field, start, end, distance)))
         return out
+
+    # a short mark written as a dotted initialism: the whole initialism spells the mark
+    def _find_initials(self, text: str, field: str) -> list[tuple[int, WordMarkHit]]:
+        hits: list[tuple[int, WordMarkHit]] = []
+        for match in _INITIALISM.finditer(text):
+            for mark in self._by_initials.get(_short_form(_INITIAL_GAPS.sub("", match.group())), ()):
+                hits.append((mark.owner, _hit(mark, match.group(), field, match.start(), match.end(), 0)))
+        return hits
 
     # misspellings: whole words (or a few consecutive words) within edit distance of a mark
     def _find_fuzzy(self, prepared: _Prepared, field: str) -> list[tuple[int, WordMarkHit]]:
@@ -563,10 +602,11 @@ class WordMarkMatcher:
 
 def _fuzzy_tokens(text: str) -> list[tuple[int, int, str]]:
     """(start, end, form) of each word of the text, in the fuzzy pass's form."""
-    loose = text.translate(_FUZZY_TABLE)
+    letters = read_letters(text)
+    loose = letters.translate(_FUZZY_TABLE)
     offsets = None
-    if len(loose) != len(text):  # a character with a key of two letters ("æ"): map back
-        offsets = [i for i, ch in enumerate(text) for _ in _fuzzy_char(ch)]
+    if len(loose) != len(letters):  # a character with a key of two letters ("æ"): map back
+        offsets = [i for i, ch in enumerate(letters) for _ in _fuzzy_char(ch)]
     triples = _TRIPLES.search(loose) is not None
     tokens = []
     for match in _FUZZY_TOKEN.finditer(loose):
@@ -623,6 +663,53 @@ def _runs_compatible(found: str, mark: str) -> bool:
         if fn != mn and fn < 3 and not (fn >= 2 and mn >= 2):
             return False
     return True
+
+
+@functools.cache
+def _written(ch: str) -> str:
+    """How a character keyed "u" is written: "u" (u, ú, υ…), "V" (a capital V: "V", "Ｖ", "🆅") or
+    "v" (a small one: "v", Greek "ν")."""
+    letter = plain_letters(ch)
+    if "v" not in fold(letter):
+        return "u"
+    return "V" if letter.isupper() else "v"
+
+
+def _u_writings(letters: str) -> tuple[tuple[str, ...], ...]:
+    """For each run of the per-character key (as `_runs` cuts it), how its "u"s are written, in
+    order (`_written`); empty for the runs of other letters. Pass text through `read_letters` first."""
+    runs: list[tuple[str, list[str]]] = []
+    for ch in letters:
+        for c in _char(ch)[0]:
+            writing = [_written(ch)] if c == "u" else []
+            if runs and runs[-1][0] == c:
+                runs[-1][1].extend(writing)
+            else:
+                runs.append((c, writing))
+    return tuple(tuple(writings) for _, writings in runs)
+
+
+def _same_u(written: str, registered: str) -> bool:
+    """A "u" written as `written` where the mark writes `registered` is the same letter: u for u,
+    a V either size for a V, and a capital V for a u (the classical U: GVCCI, BVLGARI)."""
+    return written == registered or (written != "u" and registered != "u") or (written == "V" and registered == "u")
+
+
+def _u_for_v_edits(found: tuple[tuple[str, ...], ...], mark: tuple[tuple[str, ...], ...]) -> int:
+    """The key reads "v" as "u"; the word-mark signal accepts only `_same_u`. A small "v" for the
+    mark's "u", or a "u" for its "v", counts as one edit, as before the fold: German and French
+    words would otherwise become marks ("neue" → "Neve", "doué" → "Dove"). Runs align one to one
+    (`_runs_compatible` held); within a run, letter by letter when both are as long."""
+    edits = 0
+    for written, registered in zip(found, mark, strict=False):
+        if not written:
+            continue
+        if len(written) == len(registered):
+            same = all(_same_u(w, r) for w, r in zip(written, registered, strict=True))
+        else:
+            same = all(any(_same_u(w, r) for r in registered) for w in written)
+        edits += not same
+    return edits
 
 
 def _runs(text: str) -> list[tuple[str, int]]:
@@ -859,7 +946,7 @@ def counterfeit_terms(*, title: str, description: str = "") -> list[TermHit]:
     for field, text in (("title", title), ("description", description)):
         if not text:
             continue
-        lite = "".join(_lite_char(ch) for ch in text)
+        lite = "".join(_lite_char(ch) for ch in read_letters(text))
         for name, language, weight, pattern, cancelled_by in _PATTERN_TERMS:
             for match in pattern.finditer(lite):
                 start, end = match.span()

@@ -3,11 +3,15 @@ unrelated words do not."""
 
 from __future__ import annotations
 
+import re
 import string
+import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from engine.normalize import fold, key, query_keys, skeleton, text_key
+from engine.normalize import fold, key, plain_fold, query_keys, read_letters, skeleton, text_key
 
 # Spellings a counterfeiter uses to slip "gucci" past a plain search.
 EVASIONS = {
@@ -167,3 +171,139 @@ def test_a_doubled_m_is_one_key_however_it_is_split(spelling: str) -> None:
     # TR39 writes "m" as "rn": split by separators, "mm" must not become "rnrn".
     assert key(spelling) == key("Tommy")
     assert query_keys("tommy")[0] in text_key(f"New {spelling} jacket")
+
+
+# --- Letter forms, Greek stand-ins, V for U, flags and signs (issue 17) ------------------------
+
+# "gucci" in enclosed, squared, circled, parenthesized and other compatibility letter forms.
+LETTER_FORMS = {
+    "negative squared": "🅶🆄🅲🅲🅸",
+    "squared": "🄶🅄🄲🄲🄸",
+    "negative circled": "🅖🅤🅒🅒🅘",
+    "circled capitals": "ⒼⓊⒸⒸⒾ",
+    "parenthesized small": "⒢⒰⒞⒞⒤",
+    "parenthesized capitals": "🄖🄤🄒🄒🄘",
+    "regional indicators": "🇬🇺🇨🇨🇮",
+    "regional indicators kept apart": "🇬\u200b🇺\u200b🇨\u200b🇨\u200b🇮",
+    "mathematical script": "𝓖𝓾𝓬𝓬𝓲",
+    "double-struck": "𝔾𝕌ℂℂ𝕀",
+    "fraktur": "𝔊𝔲𝔠𝔠𝔦",
+    "monospace": "𝙶𝚄𝙲𝙲𝙸",
+    "modifier capitals": "ᴳᵁᶜᶜᴵ",
+    "superscript small letters": "ᵍᵘᶜᶜⁱ",
+    "frames mixed": "🅶ⓤ🄲⒞🅸",
+}
+
+
+@pytest.mark.parametrize("spelling", LETTER_FORMS.values(), ids=LETTER_FORMS.keys())
+def test_letters_in_every_compatibility_form_key_as_the_letters(spelling: str) -> None:
+    assert key(spelling) == "guci"
+    assert query_keys("gucci")[0] in text_key(f"New {spelling} bag 2024")
+
+
+def test_parenthesized_letters_leave_no_bracket_behind() -> None:
+    # NFKC writes "⒢" as "(g)", and "(" is the leetspeak "c": the letter alone must remain.
+    assert [key(ch) for ch in "⒢🄖⑴⒈"] == ["g", "g", "i", "i"]
+    assert key("⒩⒤⒦⒠") == key("nike")
+
+
+def test_modifier_letters_are_read_before_the_skeleton_sends_them_elsewhere() -> None:
+    # TR39 maps "ᴾ" and "ʳ" to Canadian syllables; read through NFKC first they are P and r.
+    assert key("ᴾʳᵃᵈᵃ") == key("prada")
+    assert key("𝚲𝐃𝐈𝐃𝚲𝐒") == key("adidas")  # a mathematical capital lamda is a Greek stand-in too
+
+
+_FORM_NAME = re.compile(
+    r"(?:MATHEMATICAL(?: [A-Z-]+)*? (?:CAPITAL|SMALL)|(?:NEGATIVE |CROSSED NEGATIVE )?(?:CIRCLED|SQUARED) LATIN "
+    r"(?:CAPITAL|SMALL) LETTER|PARENTHESIZED LATIN (?:CAPITAL|SMALL) LETTER|FULLWIDTH LATIN (?:CAPITAL|SMALL) "
+    r"LETTER|REGIONAL INDICATOR SYMBOL LETTER|MODIFIER LETTER (?:CAPITAL|SMALL)|SUPERSCRIPT LATIN SMALL LETTER|"
+    r"LATIN SUBSCRIPT SMALL LETTER|TORTOISE SHELL BRACKETED LATIN CAPITAL LETTER) ([A-Z])"
+)
+
+
+def test_every_latin_letter_form_in_unicode_keys_as_its_letter() -> None:
+    forms = {}
+    for cp in range(0x80, 0x20000):
+        match = _FORM_NAME.fullmatch(unicodedata.name(chr(cp), ""))
+        if match and chr(cp) not in "ⓇⓅ":  # the registered and sound-recording signs: see below
+            forms[chr(cp)] = match.group(1)
+
+    wrong = {ch: (key(ch), key(letter)) for ch, letter in forms.items() if key(ch) != key(letter)}
+
+    assert len(forms) > 900
+    assert wrong == {}
+
+
+@pytest.mark.parametrize(
+    ("spelling", "word"),
+    [
+        ("ΛDIDΛS", "adidas"),  # capital lamda for A
+        ("λdidλs", "adidas"),
+        ("VΣRSΛCΣ", "versace"),  # capital sigma for E
+        ("ΠIKE", "nike"),  # capital pi for N
+        ("πike", "nike"),
+        ("Bμrberry", "burberry"),  # mu for u
+        ("ΞLLΞSSΞ", "ellesse"),  # capital xi for E
+        ("Fεndι", "fendi"),
+        ("κenzo", "kenzo"),
+        ("Hεrmεs", "hermes"),
+        ("ωrangler", "wrangler"),
+        ("ΔDIDΔS", "adidas"),
+    ],
+)
+def test_greek_letters_standing_in_for_latin_ones_key_as_the_latin_letter(spelling: str, word: str) -> None:
+    assert key(spelling) == key(word)
+
+
+def test_the_greek_stand_ins_are_letters_tr39_leaves_greek() -> None:
+    # The table adds only what the skeleton does not already give: Α, Ε, Ι, Κ, Ν, Ο, ν, ο, υ… it maps.
+    for ch in "ΛλΔΣΞξεϵΠπκμτΦφχωζ":
+        assert not skeleton(ch).casefold().isascii(), ch
+        assert key(ch).isascii(), ch
+
+
+@pytest.mark.parametrize(("spelling", "word"), [("GVCCI", "gucci"), ("BVLGARI", "bulgari"), ("Gvcci", "Gucci")])
+def test_v_is_read_as_u(spelling: str, word: str) -> None:
+    assert key(spelling) == key(word)
+    assert query_keys(word)[0] in text_key(f"{spelling} ring")
+
+
+def test_flags_stay_symbols_while_other_runs_of_regional_indicators_are_letters() -> None:
+    assert key("Riga 🇱🇻 magnet") == key("Riga magnet")  # Latvia, not "LV"
+    assert key("🇨🇨 stamp") == key("stamp")  # Cocos Islands, not "CC"
+    assert key("🇺🇸🇬🇧 plug") == key("plug")  # two flags
+    assert key("🇬🇺🇨🇨🇮") == "guci"  # an odd run cannot be flags
+    assert key("🇾🇸🇱") == "ysi"
+    assert key("🇱") == "i"  # alone, an indicator is a letter
+
+
+def test_read_letters_keeps_offsets() -> None:
+    for text in ["🇬🇺🇨🇨🇮 bag", "🇱🇻 pin", "ⓇⓄⓁⒺⓍ", "Gucci Ⓡ", "plain"]:
+        assert len(read_letters(text)) == len(text)
+    assert read_letters("🇬🇺🇨🇨🇮 🇱🇻") == "GUCCI 🇱🇻"
+
+
+def test_trademark_signs_are_not_letters() -> None:
+    assert key("Gucci™") == key("Gucci")  # NFKC spells "™" as "TM"
+    assert key("Gucci℠") == key("Gucci")
+    assert key("Gucci Ⓡ") == key("Gucci")
+    assert key("ⓇⓄⓁⒺⓍ") == key("rolex")  # among framed letters, the circled R is one
+
+
+def test_plain_fold_reads_letter_forms_but_keeps_letters() -> None:
+    assert plain_fold("ＧＵＣＣＩ Café") == "gucci cafe"
+    assert plain_fold("🅶🆄🅲🅲🅸  bag") == "gucci bag"
+    assert plain_fold("Gucсi") == "gucсi"  # look-alikes are search's business, not a reader's
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    word=st.text(alphabet="gucilvmnrxy01|(.ΛΣΠμνVU🅶🆄ⓁⓋ⒢🇬🇺🇱🇻Ⓡ™\u200b\u0301", min_size=1, max_size=8),
+    before=st.text(alphabet="abglmruv 🇬🇺Ⓖ.", max_size=6),
+    after=st.text(alphabet="abglmruv 🇬🇺Ⓖ.", max_size=6),
+)
+def test_property_a_word_is_found_wherever_it_stands_as_a_word(word: str, before: str, after: str) -> None:
+    # Separated by spaces, a word keys the same inside a text as alone (flags and circled signs
+    # read by their neighbours never reach across a space).
+    text = f"{before} {word} {after}"
+    assert all(k in key(text) for k in query_keys(word))
