@@ -78,7 +78,32 @@ def _by_hash(reference: np.ndarray, listing: np.ndarray, variant: str | None) ->
         return NOT_COMPARABLE
     laid = cv2.resize(content, (target.shape[1], target.shape[0]), interpolation=cv2.INTER_AREA)
     mask = np.ones(target.shape[:2], bool)
-    return PictureComparison(overlap=1.0, difference=_difference(laid, target, mask))
+    difference = _difference(laid, target, mask)
+    refined = _refined(laid, target)
+    if refined is not None:  # a hash also matches a copy turned or shifted a little: align it first
+        difference = min(difference, _difference(refined[0], target, refined[1]))
+    return PictureComparison(overlap=1.0, difference=difference)
+
+
+def _refined(laid: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """`laid` aligned onto `target` by an affine map (ECC on grayscale, from the identity), and where
+    it covers it; None if that does not converge."""
+    template = cv2.cvtColor(target, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    moving = cv2.cvtColor(laid, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    matrix = np.eye(2, 3, dtype=np.float32)
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 60, 1e-4)
+    try:
+        _, matrix = cv2.findTransformECC(template, moving, matrix, cv2.MOTION_AFFINE, criteria, None, 3)
+    except cv2.error:
+        return None
+    h, w = target.shape[:2]
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    aligned = cv2.warpAffine(laid, matrix, (w, h), flags=flags, borderMode=cv2.BORDER_CONSTANT)
+    inside = cv2.warpAffine(np.full((h, w), 255, np.uint8), matrix, (w, h), flags=flags, borderMode=cv2.BORDER_CONSTANT)
+    mask = cv2.erode(inside, np.ones((3, 3), np.uint8)) > 0
+    if mask.mean() < 0.5:  # aligned away from most of the picture: not an alignment
+        return None
+    return aligned, mask
 
 
 def _by_keypoints(
