@@ -248,8 +248,8 @@ MATCH_BACKSCAN_CHUNK = env_int("MATCH_BACKSCAN_CHUNK", 50)  # listing ids per ba
 # Stay-down: a listing image matching an image of a removed listing is re-listed content only if it is
 # the same picture (engine/relisting.py): laid onto it as the match says, their colours differ by at
 # most STAYDOWN_MAX_DIFFERENCE on average (0-255) over at least STAYDOWN_MIN_OVERLAP of the removed
-# image. Re-encoded, cropped, mirrored copies: 1-9; look-alike shots of another product: 11 and up
-# (bench/README.md, "Stay-down").
+# image. Copies of a photo (re-encoded, cropped, mirrored, in a collage, captioned, turned): 0.4-8.9;
+# the demo's look-alike drawings: 6.5-73, 4 of 224 pairs below 10 (bench/README.md, "Stay-down").
 STAYDOWN_MAX_DIFFERENCE = env_float("STAYDOWN_MAX_DIFFERENCE", 10.0)
 STAYDOWN_MIN_OVERLAP = env_float("STAYDOWN_MIN_OVERLAP", 0.2)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
