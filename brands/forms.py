@@ -111,7 +111,15 @@ class AssetForm(BootstrapFormMixin, forms.Form):
     label = forms.CharField(max_length=200, label="Name")
     image = forms.FileField(required=False, help_text="PNG, JPEG or WebP")
     words = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="One spelling per line (AURORA, Aurora…)"
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        label="Spellings and abbreviations",
+        help_text=(
+            "One per line: the mark, its other spellings and the abbreviations the brand uses (AURORA, Aurora "
+            "Leather, AL). Case, spacing, dots, look-alike and framed letters and leetspeak are found from these "
+            "on their own (A.U.R.O.R.A, 🅰🆄🆁🅾🆁🅰, AUR0RA); an abbreviation of three letters or fewer matches as "
+            "a whole word or written with dots (AL, A.L.), never inside another word."
+        ),
     )
     product_line = forms.CharField(max_length=200, required=False)
     price_min = forms.DecimalField(min_value=0, decimal_places=2, required=False, label="Lowest genuine price")

@@ -261,14 +261,14 @@ def key(text: str) -> str:
 def query_keys(query: str) -> list[str]:
     """One key per word of a query, duplicates and empty words dropped, order kept.
 
-    Spaced-out letters ("G u c c i") are one word to a counterfeiter: a run of single
-    characters is joined before keying.
+    Spaced-out letters ("G u c c i", "Y. S. L.") are one word to a counterfeiter: a run of
+    words of one letter each is joined before keying.
     """
     words = [w for w in _WORD_SPLIT.split(query.strip()) if w]
     merged: list[str] = []
     run: list[str] = []
     for word in words:
-        if len(word) == 1:
+        if len(word) == 1 or len(key(word)) == 1:
             run.append(word)
             continue
         if run:

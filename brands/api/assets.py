@@ -37,7 +37,17 @@ class ReferenceAssetSerializer(ModelSerializer):
         help_text="PNG, JPEG or WebP; a logo may also be an SVG, which is stored as a PNG with alpha drawn from it",
     )
     has_image = serializers.SerializerMethodField()
-    words = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)
+    words = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        default=list,
+        help_text=(
+            "Word marks: the mark, its other spellings and the brand's abbreviations, one per item "
+            '(["AURORA", "Aurora Leather", "AL"]). Case, spacing, dots, look-alike and framed letters and '
+            "leetspeak are matched from these on their own; an abbreviation of three letters or fewer matches "
+            'as a whole word or written with dots ("AL", "A.L."), never inside another word.'
+        ),
+    )
     latest_job = serializers.SerializerMethodField()
     features = serializers.SerializerMethodField()
 

@@ -109,6 +109,7 @@ def test_multi_word_query_gives_one_key_per_word_in_order() -> None:
 def test_spaced_single_letters_in_a_query_are_joined_into_one_word() -> None:
     assert query_keys("G u c c i bag") == ["guci", "bag"]
     assert query_keys("bag G u c c i") == ["bag", "guci"]
+    assert query_keys("Y. S. L. clutch") == ["ysi", "ciutch"]  # initials with their dots too
 
 
 def test_query_keys_drop_duplicates_and_empty_words() -> None:

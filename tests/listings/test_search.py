@@ -4,12 +4,17 @@ runs on (SQLite here, PostgreSQL in CI); filters, sorts, facets, and who may sea
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from decimal import Decimal
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
+from django.utils.html import escape
 
+from engine.normalize import key
 from listings import selectors
 from listings.models import Listing, Seller
 from listings.selectors import ListingQuery, facets, listing_search, seller_list
@@ -312,3 +317,113 @@ def test_the_newest_title_hits_come_from_a_window_of_recent_listings_on_postgres
     else:
         assert recent is None
     assert too_few is None
+
+
+# --- Issue 17: every evasion class is found by search, on the page and through the API ---------
+
+# (query, title that must be found, title of the same shape that must not)
+EVASION_CLASSES = {
+    "negative squared": ("gucci", "🅶🆄🅲🅲🅸 shoulder bag", "🅶🆄🅸🅳🅴 shoulder bag"),
+    "squared": ("gucci", "🄶🅄🄲🄲🄸 wallet", "🄶🅄🄸🄳🄴 wallet"),
+    "negative circled": ("gucci", "🅖🅤🅒🅒🅘 belt", "🅖🅤🅘🅓🅔 belt"),
+    "parenthesized": ("gucci", "⒢⒰⒞⒞⒤ scarf", "⒢⒰⒤⒟⒠ scarf"),
+    "parenthesized capitals": ("gucci", "🄖🄤🄒🄒🄘 scarf", "🄖🄤🄘🄓🄔 scarf"),
+    "regional indicators": ("gucci", "🇬🇺🇨🇨🇮 cap", "🇬🇺🇮🇩🇪 cap"),
+    "mathematical": ("gucci", "𝔾𝕌ℂℂ𝕀 loafers", "𝔾𝕌𝕀𝔻𝔼 loafers"),
+    "modifier letters": ("prada", "ᴾʳᵃᵈᵃ tote", "ᴾʳᵃʷⁿ tote"),
+    "trademark sign": ("gucci", "Gucci™ belt", "Guide™ belt"),
+    "greek stand-ins": ("adidas", "ΛDIDΛS sneakers", "ΛDDΣD sneakers"),
+    "greek sigma": ("versace", "VΣRSΛCΣ shirt", "VΣRSΣ shirt"),
+    "v for u": ("gucci", "GVCCI sunglasses", "GVIDE sunglasses"),
+    "v for u, classical": ("bulgari", "BVLGARI ring", "BVLGAR bracelet"),
+    "dotted initialism": ("ysl", "Y.S.L clutch", "Y.S.K clutch"),
+    "dotted and spaced": ("ysl", "Y. S. L. clutch", "Y. S. K. clutch"),
+}
+
+
+@pytest.mark.parametrize(("query", "title", "other"), EVASION_CLASSES.values(), ids=EVASION_CLASSES.keys())
+def test_search_finds_every_issue_17_evasion_class(cast: Cast, db: None, query: str, title: str, other: str) -> None:
+    _ingest(listing_item("HIT", title=title), listing_item("OTHER", title=other))
+
+    assert _search(cast.viewer_a, q=query) == ["HIT"]
+    assert _search(cast.viewer_a, q=title.rsplit(" ", 1)[0]) == ["HIT"]  # the evasive spelling as the query
+
+
+def test_search_page_and_api_find_the_issue_17_evasions(cast: Cast, db: None, client: Any) -> None:
+    from rest_framework.test import APIClient
+
+    gucci = {name.replace(" ", "-"): title for name, (query, title, _) in EVASION_CLASSES.items() if query == "gucci"}
+    _ingest(*[listing_item(name, title=title) for name, title in gucci.items()], listing_item("plain"))
+    client.force_login(cast.viewer_a)
+    api = APIClient()
+    api.force_authenticate(cast.viewer_a)
+
+    page = client.get("/listings/", {"q": "gucci"})
+    response = api.get("/api/v1/listings/", {"q": "gucci"})
+
+    assert page.status_code == response.status_code == 200
+    html = page.content.decode()
+    assert all(escape(title) in html for title in gucci.values())
+    assert f"{len(gucci)} listings" in html
+    assert {row["external_id"] for row in response.json()["results"]} == set(gucci)
+
+
+def test_flags_and_ordinary_words_are_not_the_evasions(cast: Cast, db: None) -> None:
+    _ingest(
+        listing_item("FLAG", title="Riga 🇱🇻 fridge magnet"),
+        listing_item("CC", title="🇨🇨 stamp collection"),
+        listing_item("LV", title="L.V. monogram bag"),
+    )
+
+    assert _search(cast.viewer_a, q="L.V.") == ["LV"]  # and not Latvia's flag
+    assert _search(cast.viewer_a, q="lv stamp") == []
+
+
+# --- Stored keys are recomputed when the normaliser changes ------------------------------------
+
+
+def _stale_keys(*external_ids: str) -> None:
+    """Keys as the normaliser before issue 17 stored them: framed letters and V for U unread."""
+    Listing.objects.filter(external_id__in=external_ids).update(title_key="bag", search_key="bag|genuineieather")
+
+
+def test_reindex_search_recomputes_stale_keys_without_touching_the_listings(cast: Cast, db: None) -> None:
+    _ingest(listing_item("SQ", title="🅶🆄🅲🅲🅸 bag"), listing_item("BV", title="BVLGARI ring"), listing_item("OK"))
+    _stale_keys("SQ", "BV")
+    before = {listing.external_id: listing.updated_at for listing in Listing.objects.all()}
+    assert _search(cast.viewer_a, q="gucci") == []
+    out = StringIO()
+
+    call_command("reindex_search", stdout=out, verbosity=0)
+
+    assert "2 listing(s) with new search keys." in out.getvalue()
+    assert _search(cast.viewer_a, q="gucci") == ["SQ"]
+    assert _search(cast.viewer_a, q="bulgari") == ["BV"]
+    assert {listing.external_id: listing.updated_at for listing in Listing.objects.all()} == before
+
+
+def test_reindex_search_can_queue_the_changed_listings_for_matching(
+    cast: Cast, db: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    _ingest(listing_item("SQ", title="🅶🆄🅲🅲🅸 bag"), listing_item("OK"))
+    Listing.objects.update(needs_matching=False)
+    _stale_keys("SQ")
+    out = StringIO()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        call_command("reindex_search", "--match", stdout=out, verbosity=0)
+
+    assert "1 listing(s) queued for matching in 1 task(s)." in out.getvalue()
+    assert len(callbacks) == 1
+
+
+def test_the_data_migration_recomputes_stale_keys(cast: Cast, db: None) -> None:
+    from django.apps import apps
+
+    migration = importlib.import_module("listings.migrations.0011_recompute_search_keys")
+    _ingest(listing_item("SQ", title="🅶🆄🅲🅲🅸 bag"))
+    _stale_keys("SQ")
+
+    migration.recompute(apps, None)
+
+    assert Listing.objects.get(external_id="SQ").title_key == key("🅶🆄🅲🅲🅸 bag")
