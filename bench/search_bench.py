@@ -85,10 +85,20 @@ CYRILLIC = {"a": "а", "e": "е", "o": "о", "c": "с", "p": "р", "x": "х", "y
 LEET = {"o": "0", "i": "1", "e": "3", "a": "4", "s": "5"}
 
 
+# Issue 17's classes (written with the folds that read them: a tuning set, not an independent one).
+GREEK = {"a": "Λ", "e": "Σ", "n": "Π", "k": "κ", "t": "τ", "o": "Φ"}
+
+
+def _framed(word: str, base: int) -> str:
+    """Letters in frames: negative squared (0x1F170), negative circled (0x1F150), squared (0x1F130)…"""
+    return "".join(chr(base + ord(ch) - ord("a")) for ch in word)
+
+
 def evasions(word: str, rng: random.Random) -> list[str]:
     """The spellings counterfeiters use, each of which the search must find."""
     cyr = "".join(CYRILLIC.get(ch, ch) for ch in word)
     leet = "".join(LEET.get(ch, ch) if rng.random() < 0.6 else ch for ch in word)
+    greek = "".join(GREEK.get(ch, ch) for ch in word).upper()
     k = rng.randrange(1, len(word) - 1)
     return [
         word.upper(),
@@ -98,6 +108,10 @@ def evasions(word: str, rng: random.Random) -> list[str]:
         leet.upper() if leet != word else word.upper().replace("O", "0"),
         word[:k] + word[k] + word[k:],  # a repeated letter
         f"{word}-inspired",
+        _framed(word, rng.choice([0x1F170, 0x1F150, 0x1F130, 0x1F110])),  # 🅰🆄🆁🅾🆁🅰, 🅐…, 🄰…, 🄐…
+        "\u200b".join(_framed(word, 0x1F1E6)),  # regional indicators, kept from pairing into flags
+        greek if greek != word.upper() else word.upper() + "Σ",
+        word.upper().replace("U", "V") if "u" in word else "".join(chr(0x24D0 + ord(ch) - 97) for ch in word),
     ]
 
 
