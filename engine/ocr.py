@@ -6,7 +6,7 @@ photo on one core), and many product photos carry no text, so reading is done in
 1. `text_regions`: a gate on a small grey copy (~20 ms): MSER blobs shaped like letters, three or
    more in a row. None: the photo is not read at all.
 2. The PP-OCRv4 detector (shipped inside the `rapidocr-onnxruntime` wheel: nothing is downloaded)
-   finds the lines on a `DETECT_SIDE` copy (12 px text in a 1,000 px photo is still ~8 px there).
+   finds the lines on a `DETECT_SIDE` copy (12 px text in a 1,200 px photo is still 8 px there).
 3. The recogniser reads the detected lines, cut from the photo at up to `READ_SIDE` px (sharper than
    the detector's copy), at most `MAX_LINES` of them, largest first.
 
@@ -31,12 +31,12 @@ logger = logging.getLogger(__name__)
 
 OCR_VERSION = 1  # bump when reading changes: stored results are recomputed
 GATE_SIDE = 640  # long side of the gate's grey copy
-DETECT_SIDE = 640  # long side at which the detector sees the regions
+DETECT_SIDE = 800  # long side of the copy the detector sees (12 px text in a 1,200 px photo: 8 px)
 READ_SIDE = 1280  # long side of the copy lines are cut from for the recogniser
 MAX_LINES = 10
 MIN_LINE_SCORE = 0.6  # recogniser confidence a line needs
 # Gate (on the GATE_SIDE copy): MSER's intensity step, letter heights, letters in a row.
-GATE_DELTA = 8
+GATE_DELTA = 5
 GATE_MIN_HEIGHT = 4
 GATE_MAX_HEIGHT = 60
 GATE_MIN_LETTERS = 3
