@@ -21,7 +21,10 @@ class DetectionFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=Detection.State.choices)
     signal = django_filters.CharFilter(
         method="filter_signal",
-        help_text='A signal that fired, e.g. "image:hash", "image:local", "image:logo", "image:text" (text read in a photo) or "text"',
+        help_text=(
+            'A signal that fired, e.g. "image:hash", "image:local", "image:logo", '
+            '"image:text" (text read in a photo) or "text"'
+        ),
     )
     min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte", help_text="0 to 1")
     listing = IdFilter(field_name="listing_id", help_text="Listing id")

@@ -111,7 +111,9 @@ class ListingImage(models.Model):
     match_error = models.TextField(blank=True)
     matched_at = models.DateTimeField(null=True, blank=True)
     ocr = models.JSONField(
-        default=dict, blank=True, help_text="Text read in the photo (engine.ocr): lines, where, how sure; {} = not read yet"
+        default=dict,
+        blank=True,
+        help_text="Text read in the photo (engine.ocr): lines, where, how sure; {} = not read yet",
     )
     text_key = models.TextField(blank=True, help_text="Search key of the text read in the photo")
     created_at = models.DateTimeField(auto_now_add=True)
