@@ -58,6 +58,7 @@ REFUSED_WHEN_VALID = {
     "POST /api/v1/seller/notices/{id}/counter-notice/": WORKFLOW_MOVE + "; the legal elements of its kind",
     "POST /api/v1/seller/suspensions/{id}/appeal/": WORKFLOW_MOVE + "; the appeal is signed",
     "DELETE /api/v1/memberships/{id}/": "a brand keeps at least one manager",
+    "PATCH /api/v1/memberships/{id}/": "a brand keeps at least one manager (its last one cannot become a viewer)",
     "POST /api/v1/webhooks/deliveries/{id}/redeliver/": WORKFLOW_MOVE + " (only a failed delivery is sent again)",
     "POST /api/v1/complaints/": "a submitted notice needs every legal element (a draft none), and each "
     "listing must exist and not be in an open notice for the same right",
