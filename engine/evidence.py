@@ -34,6 +34,20 @@ def _panel(data: bytes) -> tuple[Image.Image, float, tuple[int, int]]:
     return image, scale, original
 
 
+def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
+    """The caption line broken at spaces into lines that fit `width` pixels."""
+    out: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and font.getlength(candidate) > width:
+            out.append(current)
+            current = word
+        else:
+            current = candidate
+    return [*out, current]
+
+
 def render_match(
     *,
     listing_image: bytes,
@@ -54,7 +68,8 @@ def render_match(
     if reference_image is not None:
         right, right_scale, _ = _panel(reference_image)
     width = MARGIN * 3 + PANEL * (2 if right is not None else 1)
-    lines = list(caption)
+    font = ImageFont.load_default(size=15)
+    lines = [part for line in caption for part in _wrap(line, font, width - 2 * MARGIN)]
     height = MARGIN * 2 + PANEL + (CAPTION_LINE * len(lines) + MARGIN if lines else 0)
     canvas = Image.new("RGB", (width, height), (255, 255, 255))
     left_origin = (MARGIN + (PANEL - left.width) // 2, MARGIN + (PANEL - left.height) // 2)
@@ -64,7 +79,6 @@ def render_match(
         right_origin = (MARGIN * 2 + PANEL + (PANEL - right.width) // 2, MARGIN + (PANEL - right.height) // 2)
         canvas.paste(right, right_origin)
     draw = ImageDraw.Draw(canvas)
-    font = ImageFont.load_default(size=15)
 
     def on_left(x: float, y: float) -> tuple[float, float]:
         return left_origin[0] + x * left_scale, left_origin[1] + y * left_scale

@@ -61,3 +61,21 @@ def test_a_text_only_detection_renders_the_listing_alone() -> None:
 def test_an_unreadable_listing_image_raises_a_clear_error() -> None:
     with pytest.raises((OSError, ValueError)):
         render_match(listing_image=b"not an image", reference_image=None)
+
+
+def test_text_read_in_the_photo_is_boxed_and_a_long_caption_wraps_inside_the_picture() -> None:
+    from engine.evidence import CAPTION_LINE, TEXT_COLOUR
+
+    listing = _png((1000, 1000), (200, 200, 200))  # shown at PANEL px: factor 0.48
+    quad = [(100, 600), (600, 600), (600, 700), (100, 700)]
+    long_line = "Text in the photo (boxed): “AURORA REPLICA 1:1” read with confidence 0.99 holds the word mark “Aurora”"
+    picture = Image.open(
+        io.BytesIO(render_match(listing_image=listing, reference_image=None, text_regions=[quad], caption=[long_line]))
+    ).convert("RGB")
+    # The box's top edge, on the panel: y = MARGIN + 600 * 0.48.
+    edge = picture.getpixel((MARGIN + 170, MARGIN + 288))
+    assert all(abs(a - b) < 40 for a, b in zip(edge, TEXT_COLOUR, strict=True))
+    # One panel wide, the caption takes two lines rather than running off the picture.
+    assert picture.height == MARGIN * 2 + PANEL + CAPTION_LINE * 2 + MARGIN
+    right_strip = picture.crop((picture.width - MARGIN, MARGIN * 2 + PANEL, picture.width, picture.height))
+    assert right_strip.getextrema() == ((255, 255), (255, 255), (255, 255))
