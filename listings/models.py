@@ -38,6 +38,7 @@ class Listing(models.Model):
         ACTIVE = "active", "Active"
         REMOVED = "removed", "Removed"
         REINSTATED = "reinstated", "Reinstated"
+        HELD = "held", "Held"
 
     marketplace = models.CharField(max_length=64)
     external_id = models.CharField(max_length=128)
@@ -52,6 +53,11 @@ class Listing(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     removed_by_decision = models.BooleanField(
         default=False, help_text="Removed by a takedown or suspension: the platform's feed cannot put it back online"
+    )
+    hold_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Why the listing is held (a gated brand without proof of authenticity); the feed cannot make it active",
     )
     first_seen_at = models.DateTimeField(db_index=True)
     last_seen_at = models.DateTimeField()
