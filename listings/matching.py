@@ -44,7 +44,7 @@ from engine.text_signals import (
 )
 from listings import references
 from listings.models import Detection, Listing, ListingImage
-from listings.signals import detections_found
+from listings.signals import detection_raised, detections_found
 from listings.staydown import relisted_caption, relisted_findings
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ class MatchSummary:
     matched_images: list[int] = field(default_factory=list)
     failed_images: dict[int, str] = field(default_factory=dict)
     readings: dict[int, OcrResult] = field(default_factory=dict)  # image id -> text read now (to store)
+    raised_ids: list[int] = field(default_factory=list)  # detections created, or found stronger than before
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -464,6 +465,7 @@ def _upsert(listing: Listing, findings: list[Finding], source: str, summary: Mat
                 summary.updated += 1
                 continue
             summary.created += 1
+            summary.raised_ids.append(created.pk)
             summary.new_by_brand[finding.brand_id] = summary.new_by_brand.get(finding.brand_id, 0) + 1
             summary.new_ids_by_brand.setdefault(finding.brand_id, []).append(created.pk)
         else:
@@ -475,6 +477,8 @@ def _upsert(listing: Listing, findings: list[Finding], source: str, summary: Mat
                 updated_at=timezone.now(),
             )
             summary.updated += 1
+            if finding.score > detection.score:
+                summary.raised_ids.append(detection.pk)
     return touched
 
 
@@ -544,6 +548,9 @@ def listings_match(*, listing_ids: list[int], source: str = Detection.Source.SCA
     if summary.new_ids_by_brand:
         found = {brand_id: list(ids) for brand_id, ids in summary.new_ids_by_brand.items()}
         transaction.on_commit(lambda: detections_found.send(sender=Detection, detection_ids_by_brand=found))
+    if summary.raised_ids:
+        raised = list(summary.raised_ids)
+        transaction.on_commit(lambda: detection_raised.send(sender=Detection, detection_ids=raised))
     return summary
 
 

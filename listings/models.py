@@ -57,7 +57,7 @@ class Listing(models.Model):
     hold_reason = models.CharField(
         max_length=500,
         blank=True,
-        help_text="Why the listing is held (a gated brand without proof of authenticity); the feed cannot make it active",
+        help_text="Why the listing is held (a gated brand without proof of authenticity); the feed cannot make it active",  # noqa: E501
     )
     first_seen_at = models.DateTimeField(db_index=True)
     last_seen_at = models.DateTimeField()

@@ -29,7 +29,7 @@ from core.tasks import enqueue_many_on_commit, enqueue_on_commit
 from core.uploads import IMAGE_KINDS, InspectedFile, inspect_upload
 from engine.matcher import query_features
 from listings.models import Listing, ListingImage, SavedSearch, Seller
-from listings.signals import listings_changed
+from listings.signals import listing_hold_changed, listings_changed
 
 MAX_BATCH = 1000
 MAX_IMAGES = 20
@@ -91,6 +91,8 @@ def clean_item(raw: Any) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
         "currency": _text(raw, "currency", errors, limit=3, required=False).upper(),
         "status": _text(raw, "status", errors, limit=16, required=False) or Listing.Status.ACTIVE,
     }
+    if clean["status"] == Listing.Status.HELD:
+        errors.setdefault("status", []).append("“held” is set by the portal (gated brands), not by the feed.")
     if clean["marketplace"] and not _MARKETPLACE.match(clean["marketplace"]):
         errors.setdefault("marketplace", []).append("Letters, digits, dot, dash and underscore only.")
     if clean["status"] not in Listing.Status.values:
@@ -245,6 +247,9 @@ def listings_ingest(*, items: list[Any], source: str = "api") -> IngestResult:
                 # its text, not put it online.
                 fields["status"] = Listing.Status.REMOVED
                 held = True
+            elif listing is not None and listing.hold_reason and fields["status"] != Listing.Status.REMOVED:
+                # Held for a gated brand: only the gating app releases it; the feed may still take it down.
+                fields["status"] = Listing.Status.HELD
             if listing is None:
                 listing = Listing(
                     marketplace=clean["marketplace"], external_id=clean["external_id"], seller=seller,
@@ -511,18 +516,86 @@ def listings_set_status(
         now = timezone.now()
         for listing in listings:
             previous = listing.status
+            # A listing held for a gated brand stays held when a takedown is reversed: only the gating app
+            # releases it.
+            target = Listing.Status.HELD if listing.hold_reason and status != Listing.Status.REMOVED else status
+            if target == previous:
+                continue
             Listing.objects.filter(pk=listing.pk).update(
-                status=status, removed_by_decision=status == Listing.Status.REMOVED, updated_at=now
+                status=target, removed_by_decision=status == Listing.Status.REMOVED, updated_at=now
             )
-            listing.status = status
+            listing.status = target
             audit_record(
                 actor=actor,
                 action=f"listing.{status}",
                 obj=listing,
                 from_state=previous,
-                to_state=status,
+                to_state=target,
                 reason=reason,
                 data=data,
             )
             changed.append(listing.pk)
     return changed
+
+
+def listing_hold(*, listing_id: int, reason: str, actor: Any = None) -> bool:
+    """Hold a listing (not shown as active) with its reason: a gated brand without proof of authenticity.
+
+    A removed listing (takedown, suspension or the feed) is left alone. Holding a listing already held
+    for the same reason changes nothing; another reason replaces the first. Returns whether anything
+    changed. Audited, and the platform is told (`listing_hold_changed` -> `listing.held` webhook).
+    """
+    from core.services import audit_record
+
+    reason = " ".join((reason or "").split())[:500]
+    if not reason:
+        raise ValidationError({"reason": "A held listing needs its reason."})
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().filter(pk=listing_id).first()
+        if listing is None or listing.status == Listing.Status.REMOVED or listing.removed_by_decision:
+            return False
+        if listing.status == Listing.Status.HELD and listing.hold_reason == reason:
+            return False
+        previous = listing.status
+        changed = (
+            Listing.objects.filter(pk=listing.pk, status=previous)
+            .exclude(status=Listing.Status.REMOVED)
+            .update(status=Listing.Status.HELD, hold_reason=reason, updated_at=timezone.now())
+        )
+        if changed != 1:
+            return False
+        listing.status, listing.hold_reason = Listing.Status.HELD, reason
+        audit_record(
+            actor=actor, action="listing.held", obj=listing, from_state=previous, to_state=Listing.Status.HELD,
+            reason=reason,
+        )  # fmt: skip
+        listing_hold_changed.send(sender=Listing, listing_id=listing.pk, held=True, reason=reason, actor=actor)
+    return True
+
+
+def listing_release(*, listing_id: int, actor: Any = None, reason: str = "") -> bool:
+    """A held listing goes back online (held -> active) and its hold reason is cleared; audited, and the
+    platform is told (`listing.released`). Returns False (nothing changed) if it was not held."""
+    from core.services import audit_record
+
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().filter(pk=listing_id).first()
+        if listing is None:
+            return False
+        if listing.status != Listing.Status.HELD:
+            if listing.hold_reason:  # held, then taken down by the feed: nothing to hold it back any more
+                Listing.objects.filter(pk=listing.pk).update(hold_reason="")
+            return False
+        changed = Listing.objects.filter(pk=listing.pk, status=Listing.Status.HELD).update(
+            status=Listing.Status.ACTIVE, hold_reason="", updated_at=timezone.now()
+        )
+        if changed != 1:
+            return False
+        previous_reason = listing.hold_reason
+        listing.status, listing.hold_reason = Listing.Status.ACTIVE, ""
+        audit_record(
+            actor=actor, action="listing.released", obj=listing, from_state=Listing.Status.HELD,
+            to_state=Listing.Status.ACTIVE, reason=reason, data={"hold_reason": previous_reason},
+        )  # fmt: skip
+        listing_hold_changed.send(sender=Listing, listing_id=listing.pk, held=False, reason=reason, actor=actor)
+    return True

@@ -79,7 +79,9 @@ class BulkListingSerializer(Serializer):
     currency = serializers.CharField(required=False)
     category = serializers.CharField(required=False)
     url = serializers.URLField(required=False)
-    status = serializers.ChoiceField(choices=Listing.Status.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=[c for c in Listing.Status.choices if c[0] != Listing.Status.HELD], required=False
+    )
     images = serializers.ListField(child=serializers.URLField(), required=False)
 
 
