@@ -6,6 +6,7 @@ platform side so that every app can ask "is this user platform staff?".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
@@ -14,7 +15,7 @@ MODERATORS = "Moderators"
 PLATFORM_ADMINS = "Platform admins"
 
 # Apps whose models platform admins may change in the Django admin; moderators may view them.
-_MANAGED_APPS = ("core", "brands", "listings", "takedowns", "auth", "authtoken")
+_MANAGED_APPS = ("core", "brands", "listings", "takedowns", "authenticators", "auth", "authtoken")
 # Account security (second-factor devices, login lockouts): platform admins only, to help a user who
 # lost their phone or unlock an account; moderators do not even see them.
 _ADMIN_ONLY_APPS = ("otp_totp", "otp_static", "axes")
@@ -42,12 +43,23 @@ def is_platform_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
     return is_platform_admin(user) or is_moderator(user)
 
 
+# Apps above core with roles of their own (authenticators) add their labels here, from their ready().
+_ROLE_LABELLERS: list[Callable[[Any], list[str]]] = []
+
+
+def register_role_labels(labeller: Callable[[Any], list[str]]) -> None:
+    if labeller not in _ROLE_LABELLERS:
+        _ROLE_LABELLERS.append(labeller)
+
+
 def role_labels(user: AbstractBaseUser | AnonymousUser) -> list[str]:
     labels = []
     if is_platform_admin(user):
         labels.append("Platform admin")
     if is_moderator(user):
         labels.append("Moderator")
+    for labeller in _ROLE_LABELLERS:
+        labels.extend(labeller(user))
     return labels
 
 

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "brands",
     "listings",
     "takedowns",
+    "authenticators",
     "portal",
     "axes",  # last, as django-axes asks: its checks see every other app's settings
 ]

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("brands.api.urls")),
     path("", include("listings.api.urls")),
     path("", include("takedowns.api.urls")),
+    path("", include("authenticators.api.urls")),
 ]
 
 urlpatterns = [

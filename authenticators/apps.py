@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class AuthenticatorsConfig(AppConfig):
+    name = "authenticators"
+    verbose_name = "Authenticators"
+
+    def ready(self) -> None:
+        from authenticators.selectors import authenticator_role_labels
+        from core.roles import register_role_labels
+
+        register_role_labels(authenticator_role_labels)

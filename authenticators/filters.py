@@ -1,0 +1,18 @@
+"""Filters of the certificates list (API and pages)."""
+
+from __future__ import annotations
+
+import django_filters
+
+from authenticators.models import Certificate
+
+
+class CertificateFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=Certificate.State.choices)
+    verdict = django_filters.ChoiceFilter(choices=Certificate.Verdict.choices)
+    certificate_id = django_filters.CharFilter()
+    listing = django_filters.NumberFilter()
+
+    class Meta:
+        model = Certificate
+        fields = ["state", "verdict", "certificate_id", "listing"]
