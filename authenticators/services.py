@@ -320,15 +320,21 @@ def _listing_attributed_to(listing: Any, brand: Any) -> bool:
 
 
 def photo_reuse(*, certificate: Certificate, listing_id: int) -> int | None:
-    """Another listing (not `listing_id`) with an image that is a near-duplicate of one of the
-    certificate's photos (re-encoded, resized, slightly cropped, mirrored), or None. The same pHash
-    radius as the matcher (MATCH_HASH_RADIUS) over the shared listing-image index."""
+    """Another listing (not `listing_id`) showing one of the certificate's photos, or None.
+
+    Candidates come from the shared listing-image index (pHash of the photo's 8 rotations and mirrors,
+    within the index's radius). Within the matcher's radius (MATCH_HASH_RADIUS) that is the same
+    picture; farther out (a cropped or re-framed copy moves the hash) the two pictures are laid onto each
+    other and compared pixel by pixel with the stay-down thresholds (`engine.relisting`), so a different
+    photo of a similar bag is not taken for a copy."""
     from engine.hamming_index import as_int
+    from engine.images import DIHEDRAL
     from engine.matcher import photo_hashes
+    from engine.relisting import compare_pictures
     from listings import image_index
     from listings.models import ListingImage
 
-    radius = settings.MATCH_HASH_RADIUS
+    near = settings.MATCH_HASH_RADIUS
     for photo in certificate.photos.all():
         with photo.file.open("rb") as handle:
             data = handle.read()
@@ -336,16 +342,32 @@ def photo_reuse(*, certificate: Certificate, listing_id: int) -> int | None:
             phashes, _ = photo_hashes(data)
         except (OSError, ValueError):
             continue
-        phashes.append(as_int(photo.phash))
+        variants = [*DIHEDRAL, "untrimmed"]  # the order of photo_hashes: 8 turns and mirrors, then untrimmed
+        radius = image_index.current().radius
         candidates = {image_id for hits in image_index.search_many(phashes, radius) for image_id, _ in hits}
         rows = (
             ListingImage.objects.filter(pk__in=list(candidates), status=ListingImage.Status.STORED)
             .exclude(listing_id=listing_id)
-            .values_list("listing_id", "phash")
+            .exclude(phash="")
+            .order_by("pk")
         )
-        for other_listing_id, phash in rows:  # distances from the row: the index may hold an older hash
-            if phash and min((h ^ as_int(phash)).bit_count() for h in phashes) <= radius:
-                return other_listing_id
+        for image in rows:  # distances from the row: the index may hold an image's previous hash
+            distance, variant = min(
+                ((h ^ as_int(image.phash)).bit_count(), v) for h, v in zip(phashes, variants, strict=False)
+            )
+            if distance <= near:
+                return image.listing_id
+            if distance > radius:
+                continue
+            try:
+                with image.file.open("rb") as handle:
+                    comparison = compare_pictures(data, handle.read(), signal="hash", variant=variant)
+            except (OSError, ValueError):
+                continue
+            if comparison.is_same(
+                max_difference=settings.STAYDOWN_MAX_DIFFERENCE, min_overlap=settings.STAYDOWN_MIN_OVERLAP
+            ):
+                return image.listing_id
     return None
 
 
