@@ -254,6 +254,17 @@ MATCH_BACKSCAN_CHUNK = env_int("MATCH_BACKSCAN_CHUNK", 50)  # listing ids per ba
 STAYDOWN_MAX_DIFFERENCE = env_float("STAYDOWN_MAX_DIFFERENCE", 10.0)
 STAYDOWN_MIN_OVERLAP = env_float("STAYDOWN_MIN_OVERLAP", 0.2)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
+# Detection that learns from decisions (listings/feedback.py, listings/calibration.py; README "Feedback and
+# calibration"). A dismissed or rejected detection is not raised again for the same seller on the same
+# picture or a near-identical copy: perceptual hashes within FEEDBACK_HASH_RADIUS bits (the matcher's radius).
+FEEDBACK_HASH_RADIUS = env_int("FEEDBACK_HASH_RADIUS", MATCH_HASH_RADIUS)
+# A reference dismissed this many times, on this many sellers' listings, earns the brand a suggestion.
+FEEDBACK_SUGGEST_MIN_DISMISSALS = env_int("FEEDBACK_SUGGEST_MIN_DISMISSALS", 3)
+FEEDBACK_SUGGEST_MIN_SELLERS = env_int("FEEDBACK_SUGGEST_MIN_SELLERS", 2)
+# Per-brand thresholds: a signal is calibrated once the brand decided this many of its detections;
+# recomputed this many seconds after a decision (debounced) and by the periodic job.
+CALIBRATION_MIN_DECISIONS = env_int("CALIBRATION_MIN_DECISIONS", 20)
+CALIBRATION_DEBOUNCE = env_int("CALIBRATION_DEBOUNCE", 60)
 
 # --- Notice and takedown policy (published to complainants and sellers) ------------------
 
@@ -563,6 +574,8 @@ CELERY_TASK_ROUTES = {
     "takedowns.notification_email": {"queue": "notify"},
     "takedowns.webhook_deliver": {"queue": "notify"},
     "takedowns.deadlines_run": {"queue": "maintenance"},
+    "listings.calibration_recompute": {"queue": "maintenance"},
+    "listings.calibrations_recompute_all": {"queue": "maintenance"},
     # Copying a removed listing's images into stay-down references (their features then on match).
     "takedowns.staydown_create": {"queue": "match"},
     "core.worker_heartbeat": {"queue": "maintenance"},  # beat sends one to every queue explicitly
@@ -595,6 +608,12 @@ CELERY_BEAT_SCHEDULE["pending-sweep"] = {
     "task": "core.pending_sweep",
     "schedule": float(SWEEP_INTERVAL),
     "options": {"expires": max(SWEEP_INTERVAL - 1, 1)},
+}
+CELERY_BEAT_SCHEDULE["detection-calibration"] = {
+    # Every brand's per-signal thresholds from its decisions (a lost debounced run is made good here).
+    "task": "listings.calibrations_recompute_all",
+    "schedule": float(env_int("CALIBRATION_INTERVAL", 3600)),
+    "options": {"expires": 1800},
 }
 CELERY_BEAT_SCHEDULE["takedown-deadlines"] = {
     # Reinstatements whose response window passed, lapsed claims, suspensions that ended.

@@ -42,7 +42,8 @@ from engine.text_signals import (
     price_signal,
     text_signals,
 )
-from listings import references
+from listings import calibration, references
+from listings.feedback import feedback_apply, feedback_forget_dismissal, feedback_record_dismissal
 from listings.models import Detection, Listing, ListingImage
 from listings.signals import detection_raised, detections_found
 from listings.staydown import relisted_caption, relisted_findings
@@ -240,6 +241,7 @@ def listing_findings(catalogue: references.Catalogue, listing: Listing, summary:
         "text_min_score": settings.MATCH_TEXT_MIN_SCORE,
     }
     snapshot = _snapshot(listing)
+    floors = calibration.floors()  # per brand and signal: its calibrated threshold, else the global one
     matched: list[tuple[ListingImage, list[ImageMatch]]] = []
     photos: list[PhotoText] = []
     for image in listing.images.all():
@@ -265,7 +267,7 @@ def listing_findings(catalogue: references.Catalogue, listing: Listing, summary:
     for image, matches in matched:
         for match in matches:
             info = catalogue.assets.get(match.key)
-            if info is None or match.score < settings.MATCH_IMAGE_MIN_SCORE:
+            if info is None or match.score < floors.image(info.brand_id, match.signal, reference=info.kind):
                 continue
             brand_text = text.get(info.brand_id)
             text_score = brand_text[0].score if brand_text else 0.0
@@ -302,7 +304,7 @@ def listing_findings(catalogue: references.Catalogue, listing: Listing, summary:
             )
             image_brands.add(info.brand_id)
     for brand_id, (signals, asset_id, photo) in text.items():
-        if brand_id in image_brands or signals.score < settings.MATCH_TEXT_MIN_SCORE:
+        if brand_id in image_brands or signals.score < floors.text(brand_id, in_photo=photo is not None):
             continue  # an image detection of this brand already carries the text evidence
         info = catalogue.assets[asset_id]
         in_photos = photo_evidence.get(brand_id) or []
@@ -512,7 +514,7 @@ def listings_match(*, listing_ids: list[int], source: str = Detection.Source.SCA
     touched: list[int] = []
     for listing in listings:
         summary.listings += 1
-        findings = relisted_findings(listing, listing_findings(catalogue, listing, summary))
+        findings = feedback_apply(listing, relisted_findings(listing, listing_findings(catalogue, listing, summary)))
         if findings or listing.pk in with_detections:  # nothing found and nothing to undo: no write
             with transaction.atomic():
                 if _upsert(listing, findings, source, summary):
@@ -667,6 +669,10 @@ def detection_set_state(*, actor: Any, detection: Detection, state: str, reason:
         )
         if changed != 1:
             raise DetectionStateError("Someone else changed this detection just now; reload and try again.")
+        if state == Detection.State.DISMISSED:  # remembered: not raised again for this seller's copies
+            feedback_record_dismissal(actor=actor, detection=detection, reason=reason)
+        else:
+            feedback_forget_dismissal(detection=detection)
         audit_record(
             actor=actor, action=f"detection.{state}", obj=detection, brand_id=detection.brand_id,
             from_state=detection.state, to_state=state, reason=reason,

@@ -219,3 +219,7 @@ class Detection(models.Model):
     @staticmethod
     def make_key(*, listing_id: int, image_id: int | None, asset_id: int | None) -> str:
         return f"{listing_id}:{image_id or 0}:{asset_id or 0}"
+
+
+# Detection that learns from decisions (issue 18): in their own module, part of this app.
+from listings.models_feedback import BrandCalibration, DetectionFeedback, SuggestionDismissal  # noqa: E402, F401

@@ -111,3 +111,22 @@ def detections_notify(brand_id: int, count: int | None = None) -> int:
     from listings.matching import detections_announce
 
     return detections_announce(brand_id=brand_id)
+
+
+@shared_task(name="listings.calibration_recompute", **RETRY_TRANSIENT)
+def calibration_recompute(brand_id: int) -> dict[str, object]:
+    """A brand's per-signal thresholds from its decisions (queued, debounced, after a decision)."""
+    from brands.models import Brand
+    from listings.calibration import calibration_recompute as run
+
+    if not Brand.objects.filter(pk=brand_id).exists():
+        return {}
+    return {"brand": brand_id, "thresholds": run(brand_id=brand_id).thresholds}
+
+
+@shared_task(name="listings.calibrations_recompute_all", **RETRY_TRANSIENT)
+def calibrations_recompute_all() -> dict[str, int]:
+    """Periodic (beat): every brand's calibration recomputed."""
+    from listings.calibration import calibrations_recompute_all as run
+
+    return run()

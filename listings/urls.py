@@ -1,6 +1,6 @@
 from django.urls import path
 
-from listings import views, views_detections, views_exports
+from listings import views, views_detections, views_exports, views_feedback
 
 app_name = "listings"
 
@@ -20,4 +20,12 @@ urlpatterns = [
     path("detections/<int:pk>/", views_detections.detection_detail, name="detection-detail"),
     path("detections/<int:pk>/state/", views_detections.detection_state, name="detection-state"),
     path("detections/<int:pk>/evidence.png", views_detections.detection_evidence, name="detection-evidence"),
+    path("calibration/<slug:slug>/", views_feedback.calibration, name="calibration"),
+    path("calibration/<slug:slug>/reset/", views_feedback.calibration_reset_view, name="calibration-reset"),
+    path("suggestions/<slug:slug>/", views_feedback.suggestion_list, name="suggestions"),
+    path(
+        "suggestions/<slug:slug>/<int:asset_id>/dismiss/",
+        views_feedback.suggestion_dismiss_view,
+        name="suggestion-dismiss",
+    ),
 ]

@@ -21,6 +21,7 @@ from brands.models import Brand
 from brands.tenancy import can_manage, get_scoped_or_404
 from core.roles import is_platform_staff
 from listings import selectors
+from listings.feedback import earlier_line
 from listings.models import Detection, Listing
 from listings.page_filters import LEAD_SIGNALS, SIGNAL_LABELS, DetectionPageFilter
 from listings.selection import detection_filing_context, page_size, page_size_links
@@ -76,8 +77,30 @@ def detection_list(request: HttpRequest) -> HttpResponse:
         "selected": {k: request.GET.get(k, "") for k in ("brand", "state", "signal", "min_score")},
         "querystring": params.urlencode(),
         **_report_filters(request, detections),
+        **_feedback_context(request),
     }
     return render(request, "listings/detection_list.html", context)
+
+
+def _feedback_context(request: HttpRequest) -> dict[str, Any]:
+    """Suggestions from repeated dismissals: the chosen brand's, or those of the brands the user belongs to."""
+    from brands.tenancy import brand_roles
+    from listings.feedback import suggestions
+
+    chosen = request.GET.get("brand", "")
+    if chosen.isdigit():
+        ids = list(Brand.objects.for_user(request.user).filter(pk=int(chosen)).values_list("pk", flat=True))
+    else:
+        ids = sorted(brand_roles(request.user))
+    found = suggestions(brand_ids=ids)
+    managed = {s.brand_id for s in found if can_manage(request.user, s.brand_id)}
+    calibration_brand = Brand.objects.filter(pk=ids[0]).first() if len(ids) == 1 else None
+    return {
+        "suggestions": found,
+        "managed": managed,
+        "show_brand": len(ids) > 1,
+        "calibration_brand": calibration_brand,
+    }
 
 
 def _report_filters(request: HttpRequest, detections: Any) -> dict[str, Any]:
@@ -248,6 +271,7 @@ def detection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         explanations=_explanations(evidence),
         relisted=evidence.get("relisted") or {},
         relisted_line=relisted_line(evidence),
+        earlier_line=earlier_line(evidence),
         taken_at=parse_datetime(snapshot.get("taken_at") or "") if isinstance(snapshot.get("taken_at"), str) else None,
         list_url=f"{reverse('listings:detections')}?{urlencode({'brand': detection.brand_id})}",
     )

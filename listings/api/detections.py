@@ -48,12 +48,18 @@ class DetectionSerializer(ModelSerializer):
     )
     evidence_image_url = serializers.SerializerMethodField()
     state_changed_by = serializers.SerializerMethodField()
+    earlier_dismissal = serializers.SerializerMethodField(
+        help_text="The brand's earlier dismissal (or a rejected notice) of the same or a near-identical picture "
+        "with the same reference on another seller's listing: source, reason, by, at, seller, listing, "
+        "hash_distance; null if none"
+    )
 
     class Meta:
         model = Detection
         fields = [
             "id", "brand", "brand_name", "listing", "image", "asset", "signals", "score", "evidence",
-            "evidence_image_url", "source", "state", "state_reason", "state_changed_by", "created_at", "updated_at",
+            "evidence_image_url", "source", "state", "state_reason", "state_changed_by", "earlier_dismissal",
+            "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -61,6 +67,9 @@ class DetectionSerializer(ModelSerializer):
         if not detection.evidence_image:
             return None
         return reverse("detection-evidence", args=[detection.pk], request=self.context.get("request"))
+
+    def get_earlier_dismissal(self, detection: Detection) -> dict[str, Any] | None:
+        return (detection.evidence or {}).get("earlier_dismissal") or None
 
     def get_state_changed_by(self, detection: Detection) -> str | None:
         """Who last dismissed or restored it; brand users see platform staff as "Platform staff"."""

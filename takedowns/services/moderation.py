@@ -232,6 +232,7 @@ def _decide(
 
 
 def _after_decision(item: ComplaintItem, decision: Decision, actor: Any) -> None:
+    from listings.feedback import feedback_record_decision
     from takedowns.services.sellers import strike_issue, strike_void
     from takedowns.services.standing import standing_refresh
     from takedowns.services.staydown import staydown_queue, staydown_retire
@@ -353,6 +354,13 @@ def _after_decision(item: ComplaintItem, decision: Decision, actor: Any) -> None
             url=brand_url,
         )
         notifications.webhook_emit(event="item.upheld", brand_id=item.brand_id, payload=payload)
+    if decision.outcome in (Decision.Outcome.APPROVE, Decision.Outcome.REJECT):
+        # Remembered for the detection: a rejection is not raised again for this seller's copies; both
+        # feed the brand's calibration (listings.calibration).
+        feedback_record_decision(
+            actor=actor, brand_id=item.brand_id, listing_id=item.listing_id, detection_id=item.detection_id,
+            approved=decision.outcome == Decision.Outcome.APPROVE, reason=decision.reason, notice=complaint.reference,
+        )  # fmt: skip
     if decision.outcome in (Decision.Outcome.APPROVE, Decision.Outcome.REJECT, Decision.Outcome.REINSTATE):
         standing_refresh(brand_id=item.brand_id)
 
