@@ -6,7 +6,9 @@ class AuthenticatorsConfig(AppConfig):
     verbose_name = "Authenticators"
 
     def ready(self) -> None:
-        from authenticators.selectors import authenticator_role_labels
+        from authenticators.selectors import authentication_badges, authenticator_role_labels
         from core.roles import register_role_labels
+        from listings.badges import register
 
         register_role_labels(authenticator_role_labels)
+        register(authentication_badges)

@@ -460,6 +460,10 @@ SPECTACULAR_SETTINGS = {
         "ListingStatusEnum": "listings.models.Listing.Status",
         "SellerStatusEnum": "listings.models.Seller.Status",
         "ListingImageStatusEnum": "listings.models.ListingImage.Status",
+        "CertificateStateEnum": "authenticators.models.Certificate.State",
+        "DetectionStateEnum": "listings.models.Detection.State",
+        "CertificateVerdictEnum": "authenticators.models.Certificate.Verdict",
+        "AuthenticatorStatusEnum": "authenticators.models.Authenticator.Status",
     },
 }
 

@@ -150,7 +150,6 @@ class SignedResultView(APIView):
     t=<unix time>,v1=<hex HMAC-SHA256(inbound secret, "<t>.<raw body>")>`, fresh within five minutes,
     each signed request accepted once. Photos are fetched from `photo_urls` (public addresses only)."""
 
-    authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     parser_classes = [parsers.JSONParser]
 

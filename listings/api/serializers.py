@@ -47,18 +47,34 @@ class ListingImageSerializer(ModelSerializer):
         return reverse("listing-image", args=[image.pk], request=self.context.get("request"))
 
 
+class AuthenticationBadgeSerializer(Serializer):
+    """“Authenticated by X”: the certificate backing a listing (photos only through the certificates API)."""
+
+    authenticator = serializers.CharField()
+    certificate_id = serializers.CharField()
+    verdict = serializers.CharField()
+    authenticated_on = serializers.DateField()
+
+
 class ListingSerializer(ModelSerializer):
     seller = ListingSellerSerializer(read_only=True)
     images = ListingImageSerializer(many=True, read_only=True)
     relevance = serializers.IntegerField(read_only=True, required=False)
+    authentication = serializers.SerializerMethodField()
 
     class Meta:
         model = Listing
         fields = [
             "id", "marketplace", "external_id", "seller", "title", "description", "price", "currency", "category",
-            "url", "status", "first_seen_at", "last_seen_at", "changed_at", "images", "relevance",
+            "url", "status", "first_seen_at", "last_seen_at", "changed_at", "images", "relevance", "authentication",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(AuthenticationBadgeSerializer(allow_null=True))
+    def get_authentication(self, listing: Listing) -> dict | None:
+        from listings.badges import authentication_badges
+
+        return authentication_badges([listing.pk]).get(listing.pk)
 
 
 class BulkSellerSerializer(Serializer):
