@@ -93,8 +93,9 @@ def test_restoring_the_detection_forgets_the_dismissal(cast: Cast, dismissed) ->
 def test_a_dismissal_does_not_suppress_another_brands_detection(cast: Cast, dismissed) -> None:
     original, _ = dismissed
     right_b = IPRightFactory(brand=cast.brand_b, verified=True, kind="trademark_combined", word_mark="NORD")
-    from brands import services as brand_services
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from brands import services as brand_services
     from portal import demo_art
 
     brand_services.asset_create(
