@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "listings",
     "takedowns",
     "authenticators",
+    "gating",
     "portal",
     "axes",  # last, as django-axes asks: its checks see every other app's settings
 ]
@@ -460,6 +461,7 @@ SPECTACULAR_SETTINGS = {
         "ListingStatusEnum": "listings.models.Listing.Status",
         "SellerStatusEnum": "listings.models.Seller.Status",
         "ListingImageStatusEnum": "listings.models.ListingImage.Status",
+        "ApprovalDocumentKindEnum": "gating.models.ApprovalDocument.Kind",
         "CertificateStateEnum": "authenticators.models.Certificate.State",
         "DetectionStateEnum": "listings.models.Detection.State",
         "CertificateVerdictEnum": "authenticators.models.Certificate.Verdict",
@@ -584,6 +586,13 @@ CELERY_TASK_ROUTES = {
     "takedowns.staydown_create": {"queue": "match"},
     "core.worker_heartbeat": {"queue": "maintenance"},  # beat sends one to every queue explicitly
     "core.pending_sweep": {"queue": "maintenance"},
+    # Gated brands: holding and releasing listings follows matching and certificates.
+    "gating.holds_check": {"queue": "match"},
+    "gating.gate_apply": {"queue": "match"},
+    "gating.listing_recheck": {"queue": "match"},
+    "gating.certificate_linked": {"queue": "match"},
+    "gating.certificate_reused": {"queue": "match"},
+    "gating.gates_apply_due": {"queue": "maintenance"},
 }
 HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 60)
 CELERY_BEAT_SCHEDULE = {
@@ -617,6 +626,12 @@ CELERY_BEAT_SCHEDULE["detection-calibration"] = {
     # Every brand's per-signal thresholds from its decisions (a lost debounced run is made good here).
     "task": "listings.calibrations_recompute_all",
     "schedule": float(env_int("CALIBRATION_INTERVAL", 3600)),
+    "options": {"expires": 1800},
+}
+CELERY_BEAT_SCHEDULE["gates-apply-due"] = {
+    # Gates whose start date has come: hold the listings their brand's detections attribute to them.
+    "task": "gating.gates_apply_due",
+    "schedule": float(env_int("GATES_APPLY_INTERVAL", 3600)),
     "options": {"expires": 1800},
 }
 CELERY_BEAT_SCHEDULE["takedown-deadlines"] = {

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("brands.api.urls")),
     path("", include("listings.api.urls")),
     path("", include("takedowns.api.urls")),
+    path("", include("gating.api.urls")),
     path("", include("authenticators.api.urls")),
 ]
 
@@ -26,6 +27,8 @@ urlpatterns = [
     path("moderation/", include("brands.urls_moderation")),
     path("listings/", include("listings.urls")),
     path("takedowns/", include("takedowns.urls")),
+    path("authenticators/", include("authenticators.urls")),
+    path("gating/", include("gating.urls")),
     path("listing-images/<int:pk>/", listing_image, name="listing-image"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -33,8 +33,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if is_platform_staff(user):
         items.append(("Moderation", reverse("moderation:queue"), "prefix"))
         items.append(("Takedowns", reverse("takedowns:moderation-queue"), "prefix"))
+    if brand_roles(user) or is_platform_staff(user):
+        items.append(("Gated brands", reverse("gating:gates"), "prefix"))
     if is_seller(user):
         items.append(("Seller centre", reverse("takedowns:seller-home"), "prefix"))
+        items.append(("Gated brands", reverse("gating:seller-home"), "prefix"))
     items.append(("API", reverse("api-docs"), "prefix"))
     if is_platform_admin(user):
         items.append(("System", reverse("system-status"), "prefix"))

@@ -240,6 +240,8 @@ EVENTS = (
     "item.upheld",
     "listing.removed",
     "listing.reinstated",
+    "listing.held",
+    "listing.released",
     "seller.suspended",
     "seller.reinstated",
     "standing.changed",
