@@ -7,7 +7,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format check audit worker beat drills bench-search bench-matching bench-ocr bench-pipeline bench-hamming bench-logo-diagnosis bench-logo train-logo clean help
+.PHONY: run test lint format check audit worker beat drills bench-search bench-matching bench-ocr bench-pipeline bench-hamming bench-calibration bench-logo-diagnosis bench-logo train-logo clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -102,6 +102,10 @@ bench-pipeline: $(STAMP)
 # The exact Hamming index against a NumPy brute-force scan, 1M and 10M hashes.
 bench-hamming: $(STAMP)
 	$(PY) bench/hamming_bench.py $(BENCH_ARGS)
+
+# Per-brand calibration (issue 18): precision at equal recall on held-out decisions, global vs per-brand thresholds.
+bench-calibration: $(STAMP)
+	$(PY) bench/calibration_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
