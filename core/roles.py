@@ -15,7 +15,7 @@ MODERATORS = "Moderators"
 PLATFORM_ADMINS = "Platform admins"
 
 # Apps whose models platform admins may change in the Django admin; moderators may view them.
-_MANAGED_APPS = ("core", "brands", "listings", "takedowns", "authenticators", "auth", "authtoken")
+_MANAGED_APPS = ("core", "brands", "listings", "takedowns", "authenticators", "gating", "auth", "authtoken")
 # Account security (second-factor devices, login lockouts): platform admins only, to help a user who
 # lost their phone or unlock an account; moderators do not even see them.
 _ADMIN_ONLY_APPS = ("otp_totp", "otp_static", "axes")
