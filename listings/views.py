@@ -70,7 +70,13 @@ def search(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_catalogue(request)
     listing = get_object_or_404(Listing.objects.select_related("seller").prefetch_related("images"), pk=pk)
-    context = {"listing": listing, "history": object_history(obj=listing)[:50]}
+    from listings.badges import authentication_badges
+
+    context = {
+        "listing": listing,
+        "history": object_history(obj=listing)[:50],
+        "badge": authentication_badges([listing.pk]).get(listing.pk),
+    }
     return render(request, "listings/detail.html", context)
 
 

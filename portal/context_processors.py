@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.urls import reverse
 
+from authenticators.selectors import is_authenticator_user
 from brands.tenancy import brand_roles
 from core.roles import is_platform_admin, is_platform_staff, role_labels
 from takedowns.selectors import is_seller, unread_count
@@ -37,6 +38,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         items.append(("Gated brands", reverse("gating:gates"), "prefix"))
     if is_seller(user):
         items.append(("Seller centre", reverse("takedowns:seller-home"), "prefix"))
+        items.append(("Certificates", reverse("authenticators:seller-listings"), "prefix"))
+    if is_authenticator_user(user):
+        items.append(("Certificates", reverse("authenticators:certificates"), "exact"))
+    if is_platform_staff(user):
+        items.append(("Authenticators", reverse("authenticators:staff"), "prefix"))
         items.append(("Gated brands", reverse("gating:seller-home"), "prefix"))
     items.append(("API", reverse("api-docs"), "prefix"))
     if is_platform_admin(user):
