@@ -144,3 +144,28 @@ def authentication_badges(listing_ids: list[int]) -> dict[int, dict[str, Any]]:
         }
         for listing_id, c in listing_certificates(listing_ids=listing_ids).items()
     }
+
+
+def authenticated_resale(*, user: Any, brand_id: int, marketplace: str = "") -> QuerySet[Certificate]:
+    """The brand's listings backed by a valid certificate (authenticated resale), as the reader may see them."""
+    qs = certificate_list(user=user).filter(
+        brand_id=brand_id,
+        state=Certificate.State.LINKED,
+        verdict=Certificate.Verdict.AUTHENTIC,
+        authenticator__status=Authenticator.Status.APPROVED,
+    )
+    if marketplace:
+        qs = qs.filter(listing__marketplace=marketplace)
+    return qs.select_related("listing__seller").order_by("-linked_at", "-id")
+
+
+def resale_report(*, user: Any, brand_id: int, marketplace: str, detections: QuerySet) -> dict[str, Any]:
+    """For the brand report: authenticated resale, apart from the suspected infringements (detections)."""
+    resale = authenticated_resale(user=user, brand_id=brand_id, marketplace=marketplace)
+    listing_ids = resale.values("listing_id")
+    return {
+        "total": resale.count(),
+        "rows": list(resale[:50]),
+        "detections_on_them": detections.filter(listing_id__in=listing_ids).count(),
+        "suspected": detections.exclude(listing_id__in=listing_ids).count(),
+    }

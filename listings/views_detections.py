@@ -21,6 +21,7 @@ from brands.models import Brand
 from brands.tenancy import can_manage, get_scoped_or_404
 from core.roles import is_platform_staff
 from listings import selectors
+from listings.badges import authentication_badges
 from listings.feedback import earlier_line
 from listings.models import Detection, Listing
 from listings.page_filters import LEAD_SIGNALS, SIGNAL_LABELS, DetectionPageFilter
@@ -61,6 +62,9 @@ def detection_list(request: HttpRequest) -> HttpResponse:
             {"value": value, "label": label, "count": counts[value], "query": link.urlencode(),
              "active": request.GET.get("state") == value}
         )  # fmt: skip
+    badges = authentication_badges({d.listing_id for d in page})  # detections on authenticated listings
+    for detection in page:
+        detection.authentication = badges.get(detection.listing_id)
     context = {
         # Filing a notice from here: managers pick rows, or every new detection the filters match (one brand).
         **detection_filing_context(request, rows),

@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from authenticators.selectors import resale_report
 from brands.models import Brand
 from core.charts import PALETTE, Bar, Cell, Chart, Series, horizontal_bars, stacked_bars
 from listings.clusters import NEAR_RADIUS, SellerCluster, seller_clusters
@@ -299,6 +300,9 @@ def brand_report(*, user: Any, brand: Brand, period: Period, marketplace: str = 
         "export_detections": links.detections(export=True),
         "export_notices": links.notices(export=True),
         "generated_at": timezone.now(),
+        "resale": resale_report(
+            user=user, brand_id=brand.pk, marketplace=marketplace, detections=in_period(detections, period)
+        ),
     }
 
 

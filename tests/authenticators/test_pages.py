@@ -165,3 +165,23 @@ def test_settings_set_a_webhook_refusing_private_addresses(kit: Any) -> None:
     rotated = browser.post("/authenticators/settings/", {"rotate": "inbound"})
     kit.authenticator.refresh_from_db()
     assert kit.authenticator.inbound_secret in rotated.content.decode()
+
+
+def test_reports_show_authenticated_resale_apart_and_detections_are_marked(kit: Any) -> None:
+    from tests.factories import DetectionFactory
+
+    certificate = kit.issue("ENT-R1", seed=9)
+    services.certificate_link(actor=kit.seller_user, certificate=certificate, listing=kit.listing)
+    DetectionFactory(listing=kit.listing, brand=kit.cast.brand_a)
+    DetectionFactory(listing=kit.other_listing, brand=kit.cast.brand_a)
+    manager = page(kit, "brand_manager")
+    report = manager.get(f"/reports/?brand={kit.cast.brand_a.pk}").content.decode()
+    assert 'data-testid="authenticated-resale"' in report
+    assert 'data-testid="authenticated-count">1<' in report
+    assert report.count('data-testid="authenticated-row"') == 1
+    assert "1 detections on other listings; 1 detection on authenticated listings" in report
+    detections = manager.get("/listings/detections/").content.decode()
+    assert detections.count('data-testid="detection-authenticated"') == 1
+    # The other brand's report shows nothing of brand A's resale.
+    other = page(kit, "other_brand").get(f"/reports/?brand={kit.cast.brand_b.pk}").content.decode()
+    assert 'data-testid="authenticated-row"' not in other
