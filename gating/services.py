@@ -22,7 +22,7 @@ from core.roles import is_platform_staff
 from core.services import audit_record
 from core.statemachine import apply_transition
 from core.tasks import enqueue_on_commit
-from core.uploads import DOCUMENT_KINDS, inspect_upload, safe_original_name
+from core.uploads import DOCUMENT_KINDS, UploadRejected, inspect_upload, safe_original_name
 from gating import statements, workflow
 from gating.models import ApprovalDocument, BrandGate, Hold, SellerApproval
 from listings.models import Detection, Listing, Seller
@@ -477,9 +477,15 @@ def _documents_check(documents: list[tuple[Any, str]]) -> list[tuple[Any, str, A
     for file, kind in documents:
         if kind not in ApprovalDocument.Kind.values:
             raise ValidationError({"kind": f"Kind must be one of: {', '.join(ApprovalDocument.Kind.values)}."})
-        inspected = inspect_upload(
-            file, allowed=DOCUMENT_KINDS, max_bytes=settings.DOCUMENT_MAX_BYTES, max_pixels=settings.IMAGE_MAX_PIXELS
-        )
+        try:
+            inspected = inspect_upload(
+                file,
+                allowed=DOCUMENT_KINDS,
+                max_bytes=settings.DOCUMENT_MAX_BYTES,
+                max_pixels=settings.IMAGE_MAX_PIXELS,
+            )
+        except UploadRejected as exc:
+            raise ValidationError({"file": exc.messages}, code="upload_rejected") from None
         if inspected.sha256 in seen:
             raise ValidationError({"file": "The same file was sent twice."}, code="duplicate")
         seen.add(inspected.sha256)
