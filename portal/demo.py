@@ -21,6 +21,8 @@ from brands.services import brand_create
 from core.roles import MODERATORS, PLATFORM_ADMINS, PLATFORM_SYSTEMS
 from listings.services import saved_search_create
 from portal import demo_art
+from portal.demo_feedback import seed_feedback_story
+from portal.demo_gating import seed_gating_story
 from portal.demo_history import seed_history
 from portal.demo_listings import date_story_listings, seed_listings
 from portal.demo_staydown import seed_staydown_story
@@ -116,6 +118,8 @@ def seed_demo(*, password: str | None = None, history: bool = True) -> list[tupl
     transaction.on_commit(_date_stories)
     if history:
         transaction.on_commit(seed_history)
+    transaction.on_commit(seed_feedback_story)  # dismissals remembered, a suggestion, a calibrated brand
+    transaction.on_commit(seed_gating_story)  # a gated brand, a held listing, a pending and an approved seller
     # Last: it dates its own rows, and its new stay-down reference's back-scan comes after every other.
     transaction.on_commit(seed_staydown_story)
     alice = get_user_model().objects.get(username="alice")
