@@ -21,6 +21,7 @@ from brands.services import brand_create
 from core.roles import MODERATORS, PLATFORM_ADMINS, PLATFORM_SYSTEMS
 from listings.services import saved_search_create
 from portal import demo_art
+from portal.demo_authenticators import seed_authenticators
 from portal.demo_feedback import seed_feedback_story
 from portal.demo_gating import seed_gating_story
 from portal.demo_history import seed_history
@@ -74,6 +75,7 @@ DEMO_USERS = [
     DemoUser("admin", "admin@ippc.example", "Ada", "Admin", "platform admin"),
     DemoUser("marketplace", "integrations@demo-market.example", "Demo", "Marketplace", "platform system"),
     DemoUser("luxdeals", "wei@luxdeals4u.example", "Wei", "Chen", "seller", seller="S-3107"),
+    DemoUser("eva", "eva@entrupy.example", "Eva", "Lindgren", "authenticator", "Entrupy"),
 ]
 
 
@@ -104,8 +106,8 @@ def seed_demo(*, password: str | None = None, history: bool = True) -> list[tupl
             user.groups.add(Group.objects.get(name=PLATFORM_ADMINS))
         elif demo.role == "platform system":
             user.groups.add(Group.objects.get(name=PLATFORM_SYSTEMS))
-        elif demo.role == "seller":
-            pass  # its seller account is linked once the catalogue is in (seed_listings)
+        elif demo.role in ("seller", "authenticator"):
+            pass  # linked once the catalogue is in (seed_listings), or by demo_authenticators
         else:
             Membership.objects.create(user=user, brand=brands[demo.brand], role=demo.role)
         credentials.append((demo, user_password))
@@ -115,6 +117,7 @@ def seed_demo(*, password: str | None = None, history: bool = True) -> list[tupl
     # Matching runs once the listings are committed; the review and the notices come after it.
     transaction.on_commit(_review_detections)
     transaction.on_commit(seed_takedowns)
+    transaction.on_commit(seed_authenticators)
     transaction.on_commit(_date_stories)
     if history:
         transaction.on_commit(seed_history)
