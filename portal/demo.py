@@ -122,9 +122,9 @@ def seed_demo(*, password: str | None = None, history: bool = True) -> list[tupl
     if history:
         transaction.on_commit(seed_history)
     transaction.on_commit(seed_feedback_story)  # dismissals remembered, a suggestion, a calibrated brand
-    transaction.on_commit(seed_gating_story)  # a gated brand, a held listing, a pending and an approved seller
     # Last: it dates its own rows, and its new stay-down reference's back-scan comes after every other.
     transaction.on_commit(seed_staydown_story)
+    transaction.on_commit(seed_gating_story)  # after the stories: a gated brand, a held listing, two sellers
     alice = get_user_model().objects.get(username="alice")
     saved_search_create(actor=alice, brand=brands["Aurora Leather"], name="AURORA spellings", params={"q": "aurora"})
     return credentials
