@@ -74,6 +74,12 @@ REFUSED_WHEN_VALID = {
     "POST /api/v1/saved-searches/": "a search needs a query or a filter, and a name new to the brand",
     "POST /api/v1/sellers/{id}/accounts/": "a user name is taken once",
     "POST /api/v1/webhooks/": "the URL must be a public https address, checked when it is added",
+    "POST /api/v1/authenticators/certificates/": "each photo is checked by its content (PNG, JPEG, WebP), the "
+    "brand must exist and the date must not be in the future",
+    "POST /api/v1/authenticators/certificates/{id}/revoke/": WORKFLOW_MOVE + " (a revoked certificate stays revoked)",
+    "POST /api/v1/authenticators/{id}/decide/": WORKFLOW_MOVE + "; suspending needs a reason",
+    "POST /api/v1/seller/certificate-links/": "the certificate must be authentic, of the listing's brand, not "
+    "revoked, and the listing not backed by another one",
 }
 # Checks that cannot hold at all for an operation, and why.
 EXCLUDED_CHECKS = {
@@ -125,6 +131,8 @@ ROLE_OF_PATH = (
     ("/api/v1/sellers/{id}/accounts/", "admin"),
     ("/api/v1/listings/bulk/", "system"),
     ("/api/v1/listings/{id}/images/", "system"),
+    ("/api/v1/authenticators/certificates/", "authenticator"),
+    ("/api/v1/authenticators/{slug}/results/", "authenticator"),
 )
 DEMO_USER_OF_ROLE = {
     "manager": "alice",
@@ -132,11 +140,14 @@ DEMO_USER_OF_ROLE = {
     "system": "marketplace",
     "seller": "luxdeals",
     "admin": "admin",
+    "authenticator": "eva",
 }
 
 # The objects behind each path's `{id}` (the longest prefix wins); a valid request names one of them.
 MODEL_OF_PATH = {
     "/api/v1/assets/": "brands.ReferenceAsset",
+    "/api/v1/authenticators/": "authenticators.Authenticator",
+    "/api/v1/authenticators/certificates/": "authenticators.Certificate",
     "/api/v1/authorizations/": "brands.AgentAuthorization",
     "/api/v1/brands/": "brands.Brand",
     "/api/v1/complaints/": "takedowns.Complaint",
@@ -158,7 +169,7 @@ MODEL_OF_PATH = {
     "/api/v1/webhooks/": "takedowns.WebhookEndpoint",
     "/api/v1/webhooks/deliveries/": "takedowns.WebhookDelivery",
 }
-MODEL_OF_PARAMETER = {"attachment_id": "takedowns.Attachment"}
+MODEL_OF_PARAMETER = {"attachment_id": "takedowns.Attachment", "photo_id": "authenticators.CertificatePhoto"}
 
 
 def role_for(case: Any) -> str:
