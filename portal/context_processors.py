@@ -39,11 +39,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if is_seller(user):
         items.append(("Seller centre", reverse("takedowns:seller-home"), "prefix"))
         items.append(("Certificates", reverse("authenticators:seller-listings"), "prefix"))
+        items.append(("Gated brands", reverse("gating:seller-home"), "prefix"))
     if is_authenticator_user(user):
         items.append(("Certificates", reverse("authenticators:certificates"), "exact"))
     if is_platform_staff(user):
         items.append(("Authenticators", reverse("authenticators:staff"), "prefix"))
-        items.append(("Gated brands", reverse("gating:seller-home"), "prefix"))
     items.append(("API", reverse("api-docs"), "prefix"))
     if is_platform_admin(user):
         items.append(("System", reverse("system-status"), "prefix"))
