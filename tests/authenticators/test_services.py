@@ -315,3 +315,26 @@ def test_a_second_approved_authenticator_is_separate(cast: Any) -> None:
     rob = UserFactory(username="rob")
     other = approved_authenticator(cast, "Legit Check", rob)
     assert selectors.can_issue(rob, other.pk)
+
+
+@pytest.mark.parametrize(
+    ("state_actions", "action"),
+    [
+        ([], "suspend"),  # pending
+        ([], "reinstate"),
+        (["approve"], "approve"),
+        (["approve"], "reinstate"),
+        (["approve", "suspend"], "approve"),
+        (["approve", "suspend"], "suspend"),
+    ],
+)
+def test_illegal_authenticator_moves_are_refused_and_change_nothing(
+    cast: Any, state_actions: list[str], action: str
+) -> None:
+    authenticator, _ = services.authenticator_register(actor=cast.admin, name="Legit Check")
+    for step in state_actions:
+        services.authenticator_decide(actor=cast.moderator, authenticator=authenticator, action=step, reason="r")
+    before = Authenticator.objects.get(pk=authenticator.pk).status
+    with pytest.raises(IllegalTransition, match="Cannot"):
+        services.authenticator_decide(actor=cast.moderator, authenticator=authenticator, action=action, reason="r")
+    assert Authenticator.objects.get(pk=authenticator.pk).status == before
