@@ -10,7 +10,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -521,6 +521,8 @@ def inbound_check(*, authenticator: Authenticator, body: bytes, header: str) -> 
             "X-IPPC-Signature: t=<unix time>,v1=<hex> within five minutes."
         )
     digest = hashlib.sha256(header.encode()).hexdigest()
+    # A signature older than the tolerance is refused anyway: only recent ones need remembering.
+    InboundSignature.objects.filter(received_at__lt=timezone.now() - timedelta(days=1)).delete()
     try:
         with transaction.atomic():
             InboundSignature.objects.create(authenticator=authenticator, signature=digest)

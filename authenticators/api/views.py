@@ -3,6 +3,7 @@ link them to listings, platform staff approve authenticators. Reads go through `
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -139,8 +140,9 @@ class CertificatePhotoView(APIView):
         if not selectors.may_see_photos(user=request.user, certificate=certificate):
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         photo = get_object_or_404(certificate.photos, pk=photo_id)
+        extension = os.path.splitext(photo.file.name)[1]
         return private_file_response(
-            photo.file, filename=f"{certificate.certificate_id}-{photo.position + 1}{photo.file.name[-4:]}",
+            photo.file, filename=f"{certificate.certificate_id}-{photo.position + 1}{extension}",
             content_type=photo.content_type, inline=True,
         )  # fmt: skip
 
