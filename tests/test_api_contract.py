@@ -80,6 +80,20 @@ REFUSED_WHEN_VALID = {
     "POST /api/v1/authenticators/{id}/decide/": WORKFLOW_MOVE + "; suspending needs a reason",
     "POST /api/v1/seller/certificate-links/": "the certificate must be authentic, of the listing's brand, not "
     "revoked, and the listing not backed by another one",
+    "POST /api/v1/gates/": "one open gate per brand (the demo's Aurora is gated), a notice that is not blank",
+    "POST /api/v1/gates/request/": "one open gate per brand (the demo's Aurora is gated), a notice that is not blank",
+    "PATCH /api/v1/gates/{id}/": "a notice that is not blank; an ended or declined gate is not changed",
+    "POST /api/v1/gates/{id}/approve/": WORKFLOW_MOVE,
+    "POST /api/v1/gates/{id}/decline/": WORKFLOW_MOVE + "; declining needs a reason",
+    "POST /api/v1/gates/{id}/end/": WORKFLOW_MOVE + "; ending needs a reason",
+    "POST /api/v1/seller-approvals/": "the seller and brand must exist, the brand be gated, the application not "
+    "already open (the demo's LuxDeals4U has one); the file is checked by its content",
+    "POST /api/v1/seller-approvals/{id}/documents/": WORKFLOW_MOVE + "; the file is checked by its content",
+    "POST /api/v1/seller-approvals/{id}/approve/": WORKFLOW_MOVE + "; a decision needs a reason",
+    "POST /api/v1/seller-approvals/{id}/reject/": WORKFLOW_MOVE + "; a decision needs a reason",
+    "POST /api/v1/seller-approvals/{id}/request-info/": WORKFLOW_MOVE + "; a decision needs a reason",
+    "POST /api/v1/seller-approvals/{id}/revoke/": WORKFLOW_MOVE + "; a decision needs a reason",
+    "POST /api/v1/seller-approvals/{id}/resubmit/": WORKFLOW_MOVE,
 }
 # Checks that cannot hold at all for an operation, and why.
 EXCLUDED_CHECKS = {
@@ -133,6 +147,13 @@ ROLE_OF_PATH = (
     ("/api/v1/listings/{id}/images/", "system"),
     ("/api/v1/authenticators/certificates/", "authenticator"),
     ("/api/v1/authenticators/{slug}/results/", "authenticator"),
+    ("/api/v1/gates/request/", "manager"),
+    ("/api/v1/gates/", "moderator"),
+    ("/api/v1/seller-approvals/{id}/approve/", "manager"),
+    ("/api/v1/seller-approvals/{id}/reject/", "manager"),
+    ("/api/v1/seller-approvals/{id}/request-info/", "manager"),
+    ("/api/v1/seller-approvals/{id}/revoke/", "manager"),
+    ("/api/v1/seller-approvals/", "seller"),
 )
 DEMO_USER_OF_ROLE = {
     "manager": "alice",
@@ -152,6 +173,7 @@ MODEL_OF_PATH = {
     "/api/v1/brands/": "brands.Brand",
     "/api/v1/complaints/": "takedowns.Complaint",
     "/api/v1/detections/": "listings.Detection",
+    "/api/v1/gates/": "gating.BrandGate",
     "/api/v1/documents/": "brands.IPDocument",
     "/api/v1/items/": "takedowns.ComplaintItem",
     "/api/v1/jobs/": "brands.Job",
@@ -162,6 +184,8 @@ MODEL_OF_PATH = {
     "/api/v1/notifications/": "takedowns.Notification",
     "/api/v1/rights/": "brands.IPRight",
     "/api/v1/saved-searches/": "listings.SavedSearch",
+    "/api/v1/seller-approvals/": "gating.SellerApproval",
+    "/api/v1/seller/held-listings/": "gating.Hold",
     "/api/v1/seller/notices/": "takedowns.ComplaintItem",
     "/api/v1/seller/suspensions/": "takedowns.Suspension",
     "/api/v1/sellers/": "listings.Seller",
@@ -169,7 +193,11 @@ MODEL_OF_PATH = {
     "/api/v1/webhooks/": "takedowns.WebhookEndpoint",
     "/api/v1/webhooks/deliveries/": "takedowns.WebhookDelivery",
 }
-MODEL_OF_PARAMETER = {"attachment_id": "takedowns.Attachment", "photo_id": "authenticators.CertificatePhoto"}
+MODEL_OF_PARAMETER = {
+    "attachment_id": "takedowns.Attachment",
+    "photo_id": "authenticators.CertificatePhoto",
+    "document_pk": "gating.ApprovalDocument",
+}
 
 
 def role_for(case: Any) -> str:
