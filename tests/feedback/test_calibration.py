@@ -215,3 +215,18 @@ def test_calibration_api_shows_the_figures_to_the_brand(cast: Cast, api, setting
     assert api.get(f"/api/v1/calibrations/{cast.brand_a.pk}/").status_code == 404
     api.force_authenticate(None)
     assert api.get(f"/api/v1/calibrations/{cast.brand_a.pk}/").status_code in (401, 403)
+
+
+def test_decisions_in_one_transaction_queue_one_recomputation(cast: Cast) -> None:
+    from django.db import transaction
+
+    from core.models import OutboxMessage
+    from listings.calibration import calibration_request
+
+    with transaction.atomic():
+        assert calibration_request(brand_id=cast.brand_a.pk) is True
+        assert calibration_request(brand_id=cast.brand_a.pk) is False  # one run is queued: it counts both
+        assert OutboxMessage.objects.filter(task="listings.calibration_recompute").count() == 1
+    calibration = BrandCalibration.objects.get(brand=cast.brand_a)
+    assert calibration.requested_at is None  # the run (in-process here) cleared the request
+    assert calibration.computed_at is not None
