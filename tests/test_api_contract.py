@@ -154,6 +154,7 @@ ROLE_OF_PATH = (
     ("/api/v1/seller-approvals/{id}/request-info/", "manager"),
     ("/api/v1/seller-approvals/{id}/revoke/", "manager"),
     ("/api/v1/seller-approvals/", "seller"),
+    ("/api/v1/calibrations/{id}/reset/", "moderator"),
 )
 DEMO_USER_OF_ROLE = {
     "manager": "alice",
@@ -171,6 +172,7 @@ MODEL_OF_PATH = {
     "/api/v1/authenticators/certificates/": "authenticators.Certificate",
     "/api/v1/authorizations/": "brands.AgentAuthorization",
     "/api/v1/brands/": "brands.Brand",
+    "/api/v1/calibrations/": "brands.Brand",
     "/api/v1/complaints/": "takedowns.Complaint",
     "/api/v1/detections/": "listings.Detection",
     "/api/v1/gates/": "gating.BrandGate",
