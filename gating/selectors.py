@@ -48,3 +48,14 @@ def seller_holds(*, user: Any, open_only: bool = True) -> QuerySet[Hold]:
 
 def gated_brands_for_seller() -> QuerySet[BrandGate]:
     return BrandGate.objects.filter(state=workflow.ACTIVE).select_related("brand").order_by("brand__name")
+
+
+def gate_holds(*, user: Any) -> QuerySet[Hold]:
+    """Open holds of the gates the user can see (staff: all; a brand's members: their brand's)."""
+    return (
+        Hold.objects.open()
+        .filter(gate__isnull=False)
+        .for_user(user)
+        .select_related("listing", "listing__seller", "gate", "brand")
+        .order_by("-created_at")
+    )

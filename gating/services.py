@@ -451,6 +451,19 @@ def _release(holds: list[Hold], *, actor: Any, reason: str) -> list[int]:
     return released
 
 
+def hold_release(*, actor: AbstractBaseUser, hold: Hold, reason: str) -> list[int]:
+    """A moderator, a platform admin or the brand's managers lift one hold with a reason (a false
+    attribution: the item is not the brand's). Returns the listing id if it went back online."""
+    if not (is_platform_staff(actor) or (hold.brand_id is not None and can_manage(actor, hold.brand_id))):
+        raise PermissionDenied("Only platform staff or the brand's managers lift a hold.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "A reason is required to lift a hold."})
+    if hold.released_at is not None or not Hold.objects.open().filter(pk=hold.pk).exists():
+        raise ValidationError("This hold was already lifted.", code="illegal_transition")
+    return _release([hold], actor=actor, reason=reason)
+
+
 def holds_release_for_certificate(*, listing_id: int, certificate_id: int | None = None) -> list[int]:
     """A valid certificate now backs the listing: lift its hold for the certificate's brand and any re-use hold."""
     certificate = valid_certificate(listing_id=listing_id)

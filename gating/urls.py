@@ -10,6 +10,7 @@ urlpatterns = [
     path("gates/<int:pk>/", views.gate_detail, name="gate-detail"),
     path("gates/<int:pk>/decide/", views.gate_decide, name="gate-decide"),
     path("gates/<int:pk>/edit/", views.gate_edit, name="gate-edit"),
+    path("holds/<int:pk>/release/", views.hold_release, name="hold-release"),
     path("approvals/", views.approval_list, name="approvals"),
     path("approvals/new/", views.approval_new, name="approval-new"),
     path("approvals/<int:pk>/", views.approval_detail, name="approval-detail"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from brands.downloads import private_file_response
 from brands.models import Brand
-from brands.tenancy import brand_roles
+from brands.tenancy import brand_roles, can_manage
 from core.roles import is_platform_staff
 from gating import selectors, services, workflow
 from gating.forms import ApprovalForm, DecideForm, DocumentForm, GateEditForm, GateForm, ResubmitForm
@@ -86,7 +86,14 @@ def gate_detail(request: HttpRequest, pk: int) -> HttpResponse:
             initial={"starts_on": gate.starts_on, "notice": gate.notice, "categories": ", ".join(gate.categories),
                      "marketplaces": ", ".join(gate.marketplaces)}
         )  # fmt: skip
-    return render(request, "gating/gate_detail.html", {"gate": gate, "decide": decide, "edit": edit})
+    context = {
+        "gate": gate,
+        "decide": decide,
+        "edit": edit,
+        "holds": selectors.gate_holds(user=request.user).filter(gate=gate)[:200],
+        "may_release": staff or can_manage(request.user, gate.brand_id),
+    }
+    return render(request, "gating/gate_detail.html", context)
 
 
 @login_required
@@ -106,6 +113,19 @@ def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Done.")
     return redirect("gating:gate-detail", pk=gate.pk)
+
+
+@login_required
+@require_POST
+def hold_release(request: HttpRequest, pk: int) -> HttpResponse:
+    hold = get_object_or_404(selectors.gate_holds(user=request.user), pk=pk)
+    try:
+        services.hold_release(actor=request.user, hold=hold, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Hold lifted.")
+    return redirect("gating:gate-detail", pk=hold.gate_id)
 
 
 @login_required

@@ -167,3 +167,31 @@ def test_a_removed_listing_is_not_held(cast: Cast, gated) -> None:
     listing.refresh_from_db()
     assert listing.status == Listing.Status.REMOVED
     assert not Hold.objects.exists()
+
+
+def test_the_brands_manager_or_staff_lift_a_false_hold_with_a_reason(cast: Cast, gated, client) -> None:
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    listing = kit.listing("H16")
+    hold = Hold.objects.get(listing=listing)
+    client_for(client, cast.viewer_a)
+    page = client.get(reverse("gating:gate-detail", args=[gated.pk])).content.decode()
+    assert "H16" in page
+    assert "/release/" not in page  # a viewer reads only
+    assert client.post(reverse("gating:hold-release", args=[hold.pk]), {"reason": "x"}).status_code == 403
+    listing.refresh_from_db()
+    assert listing.status == Listing.Status.HELD
+    client_for(client, cast.manager_b)
+    assert client.post(reverse("gating:hold-release", args=[hold.pk]), {"reason": "x"}).status_code == 404
+    client_for(client, cast.manager_a)
+    client.post(reverse("gating:hold-release", args=[hold.pk]), {"reason": ""})
+    listing.refresh_from_db()
+    assert listing.status == Listing.Status.HELD  # a reason is required
+    client.post(reverse("gating:hold-release", args=[hold.pk]), {"reason": "Our own outlet's stock, not a replica"})
+    listing.refresh_from_db()
+    assert listing.status == Listing.Status.ACTIVE
+    assert AuditEvent.objects.filter(action="hold.released", reason__startswith="Our own outlet").exists()
+    with pytest.raises(Exception, match="already lifted"):
+        services.hold_release(actor=cast.moderator, hold=hold, reason="again")
