@@ -192,7 +192,7 @@ def calibration_view(*, brand_id: int) -> dict[str, Any]:
     """What the brand's calibration page and API show: per signal, the threshold in force and its figures."""
     calibration = BrandCalibration.objects.filter(brand_id=brand_id).first()
     figures = (calibration.figures if calibration else None) or {}
-    if not figures:  # never computed: what it would be now, without storing it
+    if any(signal not in figures for signal in SIGNALS):  # never computed: what it would be now, not stored
         figures = {
             s: c.as_dict()
             for s, c in brand_calibrations(brand_id=brand_id, since=calibration and calibration.reset_at).items()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from brands.models import ReferenceAsset
 from core.roles import is_platform_staff
@@ -265,41 +265,43 @@ def suggestions(*, brand_ids: list[int]) -> list[Suggestion]:
     unless the brand dismissed the suggestion (it comes back after as many dismissals again)."""
     if not brand_ids:
         return []
-    rows = (
-        DetectionFeedback.objects.filter(
-            brand_id__in=brand_ids, source__in=DetectionFeedback.SUPPRESSING, asset__isnull=False
-        )
-        .select_related("brand", "asset")
-        .order_by("-created_at", "-id")
+    remembered = DetectionFeedback.objects.filter(
+        brand_id__in=brand_ids, source__in=DetectionFeedback.SUPPRESSING, asset__isnull=False
     )
-    grouped: dict[tuple[int, int], list[DetectionFeedback]] = defaultdict(list)
-    for row in rows:
-        grouped[(row.brand_id, row.asset_id)].append(row)
+    # Counted in the database; only the references that qualify are read row by row.
+    groups = (
+        remembered.values("brand_id", "asset_id")
+        .annotate(count=Count("id"), sellers=Count("seller_id", distinct=True))
+        .filter(count__gte=settings.FEEDBACK_SUGGEST_MIN_DISMISSALS, sellers__gte=settings.FEEDBACK_SUGGEST_MIN_SELLERS)
+        .order_by()
+    )
     dismissed = {
         (d.brand_id, d.asset_id): d.dismissals for d in SuggestionDismissal.objects.filter(brand_id__in=brand_ids)
     }
+    again = max(1, settings.FEEDBACK_SUGGEST_MIN_DISMISSALS)
     out = []
-    for (brand_id, asset_id), group in grouped.items():
-        count, sellers = len(group), len({row.seller_id for row in group})
-        if count < settings.FEEDBACK_SUGGEST_MIN_DISMISSALS or sellers < settings.FEEDBACK_SUGGEST_MIN_SELLERS:
+    for group in groups:
+        key = (group["brand_id"], group["asset_id"])
+        if key in dismissed and group["count"] < dismissed[key] + again:
             continue
-        if (brand_id, asset_id) in dismissed and count < dismissed[(brand_id, asset_id)] + max(
-            1, settings.FEEDBACK_SUGGEST_MIN_DISMISSALS
-        ):
-            continue
-        reasons = list(dict.fromkeys(row.reason for row in group if row.reason))[:5]
+        rows = list(
+            remembered.filter(brand_id=key[0], asset_id=key[1])
+            .select_related("brand", "asset")
+            .order_by("-created_at", "-id")[:50]
+        )
+        first = rows[0]
         out.append(
             Suggestion(
-                brand_id=brand_id,
-                brand_name=group[0].brand.name,
-                brand_slug=group[0].brand.slug,
-                asset_id=asset_id,
-                asset_label=group[0].asset.label if group[0].asset else group[0].asset_label,
-                asset_kind=group[0].asset.kind if group[0].asset else "",
-                dismissals=count,
-                sellers=sellers,
-                reasons=reasons,
-                detection_ids=[row.detection_id for row in group if row.detection_id][:20],
+                brand_id=key[0],
+                brand_name=first.brand.name,
+                brand_slug=first.brand.slug,
+                asset_id=key[1],
+                asset_label=first.asset.label if first.asset else first.asset_label,
+                asset_kind=first.asset.kind if first.asset else "",
+                dismissals=group["count"],
+                sellers=group["sellers"],
+                reasons=list(dict.fromkeys(row.reason for row in rows if row.reason))[:5],
+                detection_ids=[row.detection_id for row in rows if row.detection_id][:20],
             )
         )
     return sorted(out, key=lambda s: (-s.dismissals, s.brand_name, s.asset_id))
