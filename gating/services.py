@@ -280,8 +280,8 @@ def gate_apply(*, gate_id: int) -> int:
     gate = BrandGate.objects.filter(pk=gate_id).first()
     if gate is None or gate.state != workflow.ACTIVE or gate.starts_on > timezone.localdate():
         return 0
-    ids = list(Detection.objects.open().filter(brand_id=gate.brand_id).values_list("pk", flat=True))
-    held = holds_check_detections(detection_ids=ids)
+    ids = list(Detection.objects.open().filter(brand_id=gate.brand_id).order_by("pk").values_list("pk", flat=True))
+    held = sum(holds_check_detections(detection_ids=ids[i : i + 500]) for i in range(0, len(ids), 500))
     BrandGate.objects.filter(pk=gate.pk, applied_at__isnull=True).update(applied_at=timezone.now())
     return held
 

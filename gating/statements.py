@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 
 def _scope(listing: Any) -> dict[str, Any]:
@@ -15,11 +15,15 @@ def _scope(listing: Any) -> dict[str, Any]:
 
 def what_to_do(brand: Any) -> list[str]:
     site = settings.SITE_URL
+    try:  # the authenticators app's page where a seller links a certificate, when it is installed
+        certificates = reverse("authenticators:seller-listings")
+    except NoReverseMatch:
+        certificates = reverse("gating:seller-home")
     return [
         f"Apply for approval to sell {brand.name} (invoices, distributor agreement): "
         f"{site}{reverse('gating:approval-new')}?brand={brand.pk}",
         "Or link a certificate from an approved authenticator to this listing (one certificate per item): "
-        f"{site}{reverse('gating:seller-home')}",
+        f"{site}{certificates}",
     ]
 
 
