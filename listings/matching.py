@@ -45,6 +45,7 @@ from engine.text_signals import (
 from listings import calibration, references
 from listings.feedback import feedback_apply, feedback_forget_dismissal, feedback_record_dismissal
 from listings.models import Detection, Listing, ListingImage
+from listings.search_keys import photo_text_key
 from listings.signals import detection_raised, detections_found
 from listings.staydown import relisted_caption, relisted_findings
 
@@ -522,7 +523,8 @@ def listings_match(*, listing_ids: list[int], source: str = Detection.Source.SCA
     now = timezone.now()
     with transaction.atomic():
         for image_id, reading in summary.readings.items():  # read once: re-matching and back-scans reuse it
-            ListingImage.objects.filter(pk=image_id).update(ocr=reading.as_dict(), text_key=search_key(reading.text))
+            stored = reading.as_dict()
+            ListingImage.objects.filter(pk=image_id).update(ocr=stored, text_key=photo_text_key(stored))
         if summary.matched_images:
             ListingImage.objects.filter(pk__in=summary.matched_images).update(
                 match_status=ListingImage.MatchStatus.DONE, match_error="", matched_at=now

@@ -19,9 +19,14 @@ def _listing_keys(listing: Any) -> dict[str, str]:
     return {"title_key": text_key(listing.title), "search_key": text_key(listing.title, listing.description)}
 
 
+def photo_text_key(ocr: dict | None) -> str:
+    """The search key of the text read in a photo (a stored `engine.ocr.OcrResult.as_dict()`)."""
+    lines = (ocr or {}).get("lines") or []
+    return key("\n".join(str(line.get("text", "")) for line in lines if isinstance(line, dict)))
+
+
 def _image_keys(image: Any) -> dict[str, str]:
-    lines = (image.ocr or {}).get("lines") or []
-    return {"text_key": key("\n".join(str(line.get("text", "")) for line in lines if isinstance(line, dict)))}
+    return {"text_key": photo_text_key(image.ocr)}
 
 
 def _reindex(

@@ -12,6 +12,7 @@ keys changed a new matching pass at once, instead of at their next change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -32,19 +33,21 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         batch_size = max(1, options["batch_size"])
         quiet = options["verbosity"] < 1
-        listings: set[int] = set()
-        with tqdm(total=Listing.objects.count(), desc="listings", unit="listing", disable=quiet) as bar:
-            for read, ids in reindex_listings(Listing.objects.all(), batch_size=batch_size):
-                listings.update(ids)
-                bar.update(read)
+        listings = self._walk(reindex_listings, Listing.objects, "listings", "listing", batch_size, quiet)
         self.stdout.write(f"{len(listings)} listing(s) with new search keys.")
-        photos: set[int] = set()
-        with tqdm(total=ListingImage.objects.count(), desc="photo text", unit="img", disable=quiet) as bar:
-            for read, ids in reindex_images(ListingImage.objects.all(), batch_size=batch_size):
-                photos.update(ids)
-                bar.update(read)
+        photos = self._walk(reindex_images, ListingImage.objects, "photo text", "img", batch_size, quiet)
         self.stdout.write(f"{len(photos)} listing(s) with a new key for the text in their photos.")
         changed = sorted(listings | photos)
         if options["match"] and changed:
             tasks = listings_queue_matching(listing_ids=changed)
             self.stdout.write(f"{len(changed)} listing(s) queued for matching in {tasks} task(s).")
+
+    @staticmethod
+    def _walk(reindex: Callable, manager: Any, desc: str, unit: str, batch_size: int, quiet: bool) -> set[int]:
+        """Run one reindexer over every row with a progress bar; the listing ids whose keys changed."""
+        changed: set[int] = set()
+        with tqdm(total=manager.count(), desc=desc, unit=unit, disable=quiet) as bar:
+            for read, ids in reindex(manager.all(), batch_size=batch_size):
+                changed.update(ids)
+                bar.update(read)
+        return changed
