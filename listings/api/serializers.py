@@ -74,7 +74,14 @@ class ListingSerializer(ModelSerializer):
     def get_authentication(self, listing: Listing) -> dict | None:
         from listings.badges import authentication_badges
 
-        return authentication_badges([listing.pk]).get(listing.pk)
+        # One lookup for a whole page: the list's serializers share this context.
+        badges = self.context.setdefault("_authentication_badges", {})
+        if listing.pk not in badges:
+            page = getattr(self.parent, "instance", None)
+            ids = [item.pk for item in page] if isinstance(page, list) else [listing.pk]
+            badges.update(dict.fromkeys(ids))
+            badges.update(authentication_badges(ids))
+        return badges.get(listing.pk)
 
 
 class BulkSellerSerializer(Serializer):

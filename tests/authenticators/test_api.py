@@ -291,3 +291,17 @@ def test_staff_approve_authenticators(kit: Any, role: str) -> None:
     assert answer.status_code == (200 if role in ("moderator", "admin") else 403)
     pending.refresh_from_db()
     assert pending.status == ("approved" if role in ("moderator", "admin") else "pending")
+
+
+def test_the_listings_list_shows_the_badge_with_one_lookup_per_page(
+    kit: Any, linked: Certificate, django_assert_max_num_queries: Any
+) -> None:
+    api = client(kit, "brand_manager")
+    api.get("/api/v1/listings/")  # warm caches (roles, token)
+    with django_assert_max_num_queries(30):
+        rows = api.get("/api/v1/listings/").json()["results"]
+    badges = {row["id"]: row["authentication"] for row in rows}
+    assert badges[kit.listing.pk]["authenticator"] == "Entrupy"
+    assert badges[kit.listing.pk]["certificate_id"] == "ENT-LINKED"
+    assert badges[kit.second_listing.pk] is None
+    assert "photos" not in badges[kit.listing.pk]  # photos only through the certificates API, for those allowed
