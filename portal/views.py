@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.authtoken.models import Token
 
+from authenticators.selectors import is_authenticator_user
 from brands import selectors as brand_selectors
 from brands.tenancy import brand_roles
 from core import mfa
@@ -28,6 +29,8 @@ DASHBOARD_TRENDS = 3  # a member's brands with a trend chart on the dashboard (s
 def home(request: HttpRequest) -> HttpResponse:
     if is_seller(request.user) and not brand_roles(request.user) and not is_platform_staff(request.user):
         return redirect("takedowns:seller-home")  # a seller's account has no brands: its home is the seller centre
+    if is_authenticator_user(request.user) and not brand_roles(request.user) and not is_platform_staff(request.user):
+        return redirect("authenticators:certificates")  # an authenticator's home is its certificates
     brands = list(brand_selectors.brand_list(user=request.user).order_by("name"))
     figures = dashboard_figures(user=request.user, brand_ids=[b.pk for b in brands], days=DASHBOARD_DAYS)
     trends = {}

@@ -185,3 +185,10 @@ def test_reports_show_authenticated_resale_apart_and_detections_are_marked(kit: 
     # The other brand's report shows nothing of brand A's resale.
     other = page(kit, "other_brand").get(f"/reports/?brand={kit.cast.brand_b.pk}").content.decode()
     assert 'data-testid="authenticated-row"' not in other
+
+
+def test_an_authenticators_home_is_its_certificates(kit: Any) -> None:
+    kit.issue("ENT-HOME")
+    answer = page(kit, "auth_manager").get("/", follow=True)
+    assert answer.redirect_chain[-1][0] == "/authenticators/"
+    assert "ENT-HOME" in answer.content.decode()
