@@ -192,3 +192,15 @@ def test_an_authenticators_home_is_its_certificates(kit: Any) -> None:
     answer = page(kit, "auth_manager").get("/", follow=True)
     assert answer.redirect_chain[-1][0] == "/authenticators/"
     assert "ENT-HOME" in answer.content.decode()
+
+
+@pytest.mark.parametrize("model", ["authenticator", "certificate"])
+def test_the_admin_lists_them_read_only_and_never_shows_the_secret(kit: Any, model: str) -> None:
+    certificate = kit.issue("ENT-ADMIN")
+    admin = page(kit, "admin")
+    listed = admin.get(f"/admin/authenticators/{model}/")
+    assert listed.status_code == 200
+    obj = kit.authenticator if model == "authenticator" else certificate
+    detail = admin.get(f"/admin/authenticators/{model}/{obj.pk}/change/").content.decode()
+    assert kit.authenticator.inbound_secret not in detail
+    assert admin.get(f"/admin/authenticators/{model}/add/").status_code == 403
