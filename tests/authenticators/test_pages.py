@@ -204,3 +204,20 @@ def test_the_admin_lists_them_read_only_and_never_shows_the_secret(kit: Any, mod
     detail = admin.get(f"/admin/authenticators/{model}/{obj.pk}/change/").content.decode()
     assert kit.authenticator.inbound_secret not in detail
     assert admin.get(f"/admin/authenticators/{model}/add/").status_code == 403
+
+
+def test_the_pages_tables_scroll_inside_their_frame_on_phones(kit: Any) -> None:
+    from tests.factories import DetectionFactory
+    from tests.test_small_screens import unframed_tables
+
+    certificate = kit.issue("ENT-PHONE")
+    services.certificate_link(actor=kit.seller_user, certificate=certificate, listing=kit.listing)
+    DetectionFactory(listing=kit.listing, brand=kit.cast.brand_a)
+    for role, url in (
+        ("auth_manager", "/authenticators/"),
+        ("moderator", "/authenticators/staff/"),
+        ("seller", "/authenticators/seller/"),
+        ("brand_manager", f"/reports/?brand={kit.cast.brand_a.pk}"),
+    ):
+        html = page(kit, role).get(url).content.decode()
+        assert unframed_tables(html) == [], url
