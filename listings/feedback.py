@@ -224,6 +224,16 @@ def earlier_line(evidence: dict[str, Any]) -> str:
     )
 
 
+def earlier_caption(finding: Finding) -> list[str]:
+    """The evidence picture's caption line for an earlier decision on the same picture ([] without one)."""
+    earlier = finding.evidence.get("earlier_dismissal") or {}
+    if not earlier:
+        return []
+    verb = "Notice rejected" if earlier.get("source") == "rejection" else "Dismissed"
+    seller = (earlier.get("seller") or {}).get("name") or "another seller"
+    return [f"{verb} earlier ({str(earlier.get('at') or '')[:10]}, {seller}): {str(earlier.get('reason') or '')[:70]}"]
+
+
 # --- Suggestions -------------------------------------------------------------------------------------
 
 

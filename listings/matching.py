@@ -43,7 +43,12 @@ from engine.text_signals import (
     text_signals,
 )
 from listings import calibration, references
-from listings.feedback import feedback_apply, feedback_forget_dismissal, feedback_record_dismissal
+from listings.feedback import (
+    earlier_caption,
+    feedback_apply,
+    feedback_forget_dismissal,
+    feedback_record_dismissal,
+)
 from listings.models import Detection, Listing, ListingImage
 from listings.search_keys import photo_text_key
 from listings.signals import detection_raised, detections_found
@@ -386,7 +391,7 @@ def _render_evidence(finding: Finding, image: ListingImage, asset: ReferenceAsse
             reference_image=reference_bytes,
             region=match.region if match else None,
             keypoints=match.keypoints if match else (),
-            caption=relisted_caption(finding) + _evidence_caption(finding),
+            caption=relisted_caption(finding) + earlier_caption(finding) + _evidence_caption(finding),
             text_regions=[
                 read["quad"] for read in finding.evidence.get("photo_text") or [] if read["image_id"] == image.pk
             ],
