@@ -71,6 +71,8 @@ def test_another_sellers_copy_is_raised_with_the_earlier_dismissal_shown(cast: C
     assert page.status_code == 200
     assert 'data-testid="earlier-dismissal"' in html
     assert kit.REASON in html
+    listed = client_for(api, cast.viewer_a).get(reverse("listings:detections")).content.decode()
+    assert 'data-testid="earlier-dismissal-badge"' in listed
 
     api.force_authenticate(cast.manager_a)
     body = api.get(f"/api/v1/detections/{detection.pk}/").json()
