@@ -35,7 +35,11 @@ class AuthenticatorAdmin(ReadOnlyAdmin):
     list_display = ["name", "slug", "status", "decided_at", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "slug"]
-    exclude = ["inbound_secret"]  # a secret is shown once, to its managers
+    # Every field shown read-only (no form is built); a secret is shown once, to its managers, never here.
+    fields = readonly_fields = [
+        "name", "slug", "website", "contact_email", "status", "status_reason", "webhook_endpoint", "decided_by",
+        "decided_at", "created_at",
+    ]  # fmt: skip
     inlines = [MembershipInline]
 
 
