@@ -93,11 +93,26 @@ def _date_filing(complaint, at: dt.datetime) -> None:
         )
 
 
+def _file(alice, aurora: Brand, filer, signed, item: dict):
+    """Alice's notice for one listing. Where Aurora has fast-track standing by then (its accuracy record
+    from the history), matching has already drafted one for the listing: she signs and submits that draft
+    instead (filing a second notice for an open one is refused)."""
+    from takedowns.models import Complaint
+    from takedowns.services.complaints import complaint_file, complaint_submit
+
+    draft = Complaint.objects.filter(brand=aurora, items__listing_id=item["listing"], items__state="draft").first()
+    if draft is not None:
+        return complaint_submit(actor=alice, complaint=draft, filer=filer, statements=signed)
+    return complaint_file(
+        actor=alice, brand=aurora, source="detections", filer=filer, statements=signed, items=[item]
+    ).complaint
+
+
 def seed_staydown_story() -> None:
     """Runs last, after the history (nothing re-dates it), with tasks in-process as `seed_demo` runs them."""
     from portal.demo_history import date_decision, evidence_taken_at
     from takedowns.models import StayDownReference
-    from takedowns.services.complaints import Filer, Statements, complaint_file
+    from takedowns.services.complaints import Filer, Statements
     from takedowns.services.moderation import item_decide
 
     users = {u.username: u for u in get_user_model().objects.filter(username__in=["alice", "maya"])}
@@ -121,13 +136,13 @@ def seed_staydown_story() -> None:
     flagged = Detection.objects.select_related("asset").filter(brand=aurora, listing=removed).first()
     if flagged is None:
         return
-    notice = complaint_file(
-        actor=alice, brand=aurora, source="detections", filer=filer, statements=signed,
-        items=[{
+    notice = _file(
+        alice, aurora, filer, signed,
+        {
             "listing": removed.pk, "right": flagged.asset.right_id, "infringement_type": "counterfeit",
             "detection": flagged.pk, "explanation": "AUR0RA replica of our Luna bag at €54, sold as 1:1.",
-        }],
-    ).complaint  # fmt: skip
+        },
+    )  # fmt: skip
     item = notice.items.get()
     item_decide(actor=maya, item=item, action="approve", template="counterfeit_confirmed")
 
@@ -166,13 +181,13 @@ def seed_staydown_story() -> None:
             Detection.objects.filter(pk=other.pk).update(evidence=evidence_taken_at(other.evidence, other.created_at))
     if detection is None:  # the story only goes on with its detection (tests say it is there)
         return
-    relisted_notice = complaint_file(
-        actor=alice, brand=aurora, source="detections", filer=filer, statements=signed,
-        items=[{
+    relisted_notice = _file(
+        alice, aurora, filer, signed,
+        {
             "listing": relisting.pk, "right": item.right_id, "infringement_type": "counterfeit",
             "detection": detection.pk,
             "explanation": f"The same photo as the replica listing we had removed with notice {notice.reference}, "
             "re-listed by another seller.",
-        }],
-    ).complaint  # fmt: skip
+        },
+    )  # fmt: skip
     _date_filing(relisted_notice, now - dt.timedelta(hours=3))
