@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import django_filters
 
-from core.api.filters import FilterSet
+from core.api.filters import FilterSet, IdFilter
 from gating.models import BrandGate, Hold, SellerApproval
 
 
 class BrandGateFilter(FilterSet):
     state = django_filters.ChoiceFilter(choices=BrandGate.State.choices)
-    brand = django_filters.NumberFilter(field_name="brand_id")
+    brand = IdFilter(field_name="brand_id")
 
     class Meta:
         model = BrandGate
@@ -19,8 +19,8 @@ class BrandGateFilter(FilterSet):
 
 class SellerApprovalFilter(FilterSet):
     state = django_filters.ChoiceFilter(choices=SellerApproval.State.choices)
-    brand = django_filters.NumberFilter(field_name="brand_id")
-    seller = django_filters.NumberFilter(field_name="seller_id")
+    brand = IdFilter(field_name="brand_id")
+    seller = IdFilter(field_name="seller_id")
 
     class Meta:
         model = SellerApproval
@@ -29,7 +29,7 @@ class SellerApprovalFilter(FilterSet):
 
 class HoldFilter(FilterSet):
     kind = django_filters.ChoiceFilter(choices=Hold.Kind.choices)
-    brand = django_filters.NumberFilter(field_name="brand_id")
+    brand = IdFilter(field_name="brand_id")
 
     class Meta:
         model = Hold

@@ -94,6 +94,7 @@ REFUSED_WHEN_VALID = {
     "POST /api/v1/seller-approvals/{id}/request-info/": WORKFLOW_MOVE + "; a decision needs a reason",
     "POST /api/v1/seller-approvals/{id}/revoke/": WORKFLOW_MOVE + "; a decision needs a reason",
     "POST /api/v1/seller-approvals/{id}/resubmit/": WORKFLOW_MOVE,
+    "POST /api/v1/holds/{id}/release/": WORKFLOW_MOVE + " (a lifted hold stays lifted); lifting needs a reason",
 }
 # Checks that cannot hold at all for an operation, and why.
 EXCLUDED_CHECKS = {
@@ -176,6 +177,7 @@ MODEL_OF_PATH = {
     "/api/v1/complaints/": "takedowns.Complaint",
     "/api/v1/detections/": "listings.Detection",
     "/api/v1/gates/": "gating.BrandGate",
+    "/api/v1/holds/": "gating.Hold",
     "/api/v1/documents/": "brands.IPDocument",
     "/api/v1/items/": "takedowns.ComplaintItem",
     "/api/v1/jobs/": "brands.Job",

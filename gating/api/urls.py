@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from gating.api.views import (
     ApprovalDocumentDownloadView,
     BrandGateViewSet,
+    GateHoldViewSet,
     HeldListingViewSet,
     PublicGateViewSet,
     SellerApprovalViewSet,
@@ -12,6 +13,7 @@ from gating.api.views import (
 router = SimpleRouter()
 router.register("gates", BrandGateViewSet, basename="gate")
 router.register("public/gates", PublicGateViewSet, basename="public-gate")
+router.register("holds", GateHoldViewSet, basename="gate-hold")
 router.register("seller-approvals", SellerApprovalViewSet, basename="seller-approval")
 router.register("seller/held-listings", HeldListingViewSet, basename="seller-held-listing")
 

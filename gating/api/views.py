@@ -292,6 +292,39 @@ class ApprovalDocumentDownloadView(APIView):
         return private_file_response(document.file, filename=document.original_name, content_type=document.content_type)
 
 
+@extend_schema(tags=["gating"])
+class GateHoldViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Listings held by the gates the caller can see (staff: all; a brand's members: their brand's), with
+    their statements; staff or the brand's managers lift a false hold with a reason."""
+
+    serializer_class = HoldSerializer
+    permission_classes = [ApprovalPermission]
+    filterset_class = HoldFilter
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self) -> QuerySet[Hold]:
+        return selectors.gate_holds(user=self.request.user)
+
+    @extend_schema(
+        request=ReasonSerializer,
+        responses={
+            200: HoldSerializer,
+            400: OpenApiResponse(description="No reason given, or the hold was already lifted"),
+            403: OpenApiResponse(description="Platform staff or the brand's managers only"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def release(self, request: Request, pk: str | None = None) -> Response:
+        """Lift a false hold (the item is not the brand's), with a reason: the listing goes back online
+        unless something else holds it. Audited."""
+        hold = self.get_object()
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.hold_release(actor=request.user, hold=hold, reason=data.validated_data.get("reason", ""))
+        hold.refresh_from_db()
+        return Response(self.get_serializer(hold).data)
+
+
 @extend_schema(tags=["seller"])
 class HeldListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's listings held for a gated brand (or a re-used certificate), with the statement of

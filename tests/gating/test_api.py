@@ -171,3 +171,26 @@ def test_held_listings_are_the_sellers_own(cast: Cast, role: str) -> None:
         assert answer.json()["results"] == []
     mine = _api(kit.seller_user(cast, "S1", username="seller-s1b")).get("/api/v1/seller/held-listings/").json()
     assert [h["reason"] for h in mine["results"]] == ["Certificate C-1 already backs listing X"]
+
+
+@pytest.mark.parametrize(
+    ("role", "sees", "lifts"),
+    [("manager", True, True), ("viewer", True, False), ("outsider", False, False), ("moderator", True, True),
+     ("admin", True, True), ("seller", False, False)],
+)  # fmt: skip
+def test_a_gates_holds_are_listed_for_the_brand_and_lifted_by_its_managers_or_staff(
+    cast: Cast, role: str, sees: bool, lifts: bool
+) -> None:
+    gate = kit.gate(cast)
+    listing = kit.listing("API-2", title="Plain bag")
+    assert services.hold_for_gate(listing=listing, gate=gate, detection=None)
+    hold = listing.holds.get()
+    api = _api(_user(cast, role))
+    assert [h["id"] for h in api.get("/api/v1/holds/").json()["results"]] == ([hold.pk] if sees else [])
+    answer = api.post(f"/api/v1/holds/{hold.pk}/release/", {"reason": "Not an Aurora item"}, format="json")
+    assert answer.status_code == (200 if lifts else 403 if sees else 404)
+    listing.refresh_from_db()
+    assert listing.status == ("active" if lifts else "held")
+    if lifts:
+        again = api.post(f"/api/v1/holds/{hold.pk}/release/", {"reason": "again"}, format="json")
+        assert again.status_code == 404  # no longer open: not in the list of holds
