@@ -223,8 +223,12 @@ def test_demo_history_spreads_over_ninety_days_with_a_shape_and_in_order() -> No
     for detection in Detection.objects.select_related("listing"):
         assert detection.created_at >= detection.listing.first_seen_at, detection.pk
         taken = (detection.evidence.get("listing") or {}).get("taken_at")
-        assert taken is None or dt.datetime.fromisoformat(taken) == detection.created_at, detection.pk
-    for item in ComplaintItem.objects.select_related("detection", "complaint"):
+        # Re-dated with its detection; one matched at seeding time was snapshot a few ms before its row was saved.
+        assert taken is None or abs(dt.datetime.fromisoformat(taken) - detection.created_at) < dt.timedelta(
+            seconds=1
+        ), detection.pk
+    # Drafts (fast track drafts notices from Aurora's sure new detections) are not submitted yet.
+    for item in ComplaintItem.objects.exclude(state="draft").select_related("detection", "complaint"):
         if item.detection is not None:
             assert item.complaint.submitted_at >= item.detection.created_at, item.pk
         if item.decided_at is not None:
