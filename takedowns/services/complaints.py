@@ -313,7 +313,9 @@ def _clean_items(
         by_key = {(i.listing_id, i.right_id): i for i in open_items}
         for index, item in enumerate(cleaned):
             existing = by_key.get((item["listing"].pk, item["right"].pk))
-            if existing is not None:
+            if existing is not None and _is_auto_draft(existing):
+                item["replaces"] = existing.pk  # the platform's suggestion gives way to the brand's own notice
+            elif existing is not None:
                 item_errors[index] = {"listing": _duplicate_message(existing)}
     if item_errors:
         errors["items"] = [
@@ -322,6 +324,27 @@ def _clean_items(
             for name, message in problems.items()
         ]
     return cleaned
+
+
+def _is_auto_draft(item: ComplaintItem) -> bool:
+    return item.state == workflow.DRAFT and item.complaint.source == Complaint.Source.AUTO
+
+
+def _take_from_auto_drafts(actor: Any, cleaned: list[dict[str, Any]]) -> None:
+    """Listings the brand files itself leave the notice fast track drafted for it (nothing was filed
+    there: a draft is not a notice); a draft left with no listing goes."""
+    replaced = [c["replaces"] for c in cleaned if c.get("replaces")]
+    if not replaced:
+        return
+    drafts = set(ComplaintItem.objects.filter(pk__in=replaced).values_list("complaint_id", flat=True))
+    ComplaintItem.objects.filter(pk__in=replaced, state=workflow.DRAFT).delete()
+    for complaint in Complaint.objects.filter(pk__in=drafts):
+        audit_record(
+            actor=actor, action="complaint.draft_items_taken", obj=complaint, brand_id=complaint.brand_id,
+            data={"items": list(replaced)},
+        )  # fmt: skip
+        if not complaint.items.exists():
+            complaint.delete()
 
 
 def _duplicate_message(existing: ComplaintItem) -> str:
@@ -494,6 +517,7 @@ def complaint_file(
     if errors:
         raise ValidationError(errors)
 
+    _take_from_auto_drafts(actor, cleaned)
     now = timezone.now()
     fast_track = standing.status == Standing.Status.FAST_TRACK
     complaint = complaint_create_numbered(

@@ -70,3 +70,37 @@ def test_a_brand_without_fast_track_gets_no_draft(cast: Cast, settings) -> None:
     _ingest("D2", "AUR0RA bag replica 1:1 mirror quality")
     assert Detection.objects.filter(brand=cast.brand_a).exists()
     assert not Complaint.objects.exists()
+
+
+def test_a_notice_the_brand_files_itself_takes_the_listing_out_of_the_fast_track_draft(cast: Cast, settings) -> None:
+    """The draft is the platform's suggestion, not a notice: filing one's own for the listing is not refused
+    as a duplicate; the listing leaves the draft, and a draft left empty goes."""
+    from takedowns.services.complaints import complaint_file
+
+    settings.FAST_TRACK_DRAFT_MIN_SCORE = 0.5
+    right = _brand_with_word_mark(cast, Standing.Status.FAST_TRACK)
+    listing = _ingest("D3", "AUR0RA bag replica 1:1 mirror quality")
+    detection = Detection.objects.get(listing=listing, brand=cast.brand_a)
+    draft = Complaint.objects.get(brand=cast.brand_a, source=Complaint.Source.AUTO)
+
+    filed = complaint_file(
+        actor=cast.manager_a, brand=cast.brand_a, source="detections",
+        filer=Filer(name="Ada Lovelace", email="ada@aurora.example"),
+        statements=Statements(good_faith=True, accurate_under_penalty=True, signature_name="Ada Lovelace"),
+        items=[{
+            "listing": listing.pk, "right": right.pk, "infringement_type": "counterfeit", "detection": detection.pk,
+            "explanation": "Replica of our bag sold under a misspelt AURORA.",
+        }],
+    ).complaint  # fmt: skip
+
+    assert filed.items.get().state == "submitted"
+    assert not Complaint.objects.filter(pk=draft.pk).exists()
+    # A notice that is really open (submitted) still refuses a second one for the same listing and right.
+    with pytest.raises(Exception, match="still open"):
+        complaint_file(
+            actor=cast.manager_a, brand=cast.brand_a, source="detections",
+            filer=Filer(name="Ada Lovelace", email="ada@aurora.example"),
+            statements=Statements(good_faith=True, accurate_under_penalty=True, signature_name="Ada Lovelace"),
+            items=[{"listing": listing.pk, "right": right.pk, "infringement_type": "counterfeit",
+                    "explanation": "Replica of our bag sold again, same listing."}],
+        )  # fmt: skip
