@@ -3,6 +3,7 @@ held listings with their statements. Access: selectors narrow what is listed; se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -25,6 +26,18 @@ from takedowns.services.sellers import seller_ids_for
 
 def _names(text: str) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _attempt(request: HttpRequest, done: str, move: Callable[[], object]) -> bool:
+    """Run a service move for a button press: on success say `done`; when the service refuses
+    (ValidationError), show its reasons instead. Returns whether it succeeded."""
+    try:
+        move()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return False
+    messages.success(request, done)
+    return True
 
 
 def public_gates(request: HttpRequest) -> HttpResponse:
@@ -106,12 +119,7 @@ def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "That move is not possible for this gate now.")
         return redirect("gating:gate-detail", pk=gate.pk)
-    try:
-        services.gate_decide(actor=request.user, gate=gate, **form.cleaned_data)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Done.")
+    _attempt(request, "Done.", lambda: services.gate_decide(actor=request.user, gate=gate, **form.cleaned_data))
     return redirect("gating:gate-detail", pk=gate.pk)
 
 
@@ -119,12 +127,8 @@ def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def hold_release(request: HttpRequest, pk: int) -> HttpResponse:
     hold = get_object_or_404(selectors.gate_holds(user=request.user), pk=pk)
-    try:
-        services.hold_release(actor=request.user, hold=hold, reason=request.POST.get("reason", ""))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Hold lifted.")
+    reason = request.POST.get("reason", "")
+    _attempt(request, "Hold lifted.", lambda: services.hold_release(actor=request.user, hold=hold, reason=reason))
     return redirect("gating:gate-detail", pk=hold.gate_id)
 
 
@@ -137,15 +141,10 @@ def gate_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = GateEditForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            services.gate_update(
-                actor=request.user, gate=gate, starts_on=data["starts_on"], notice=data["notice"],
-                categories=_names(data["categories"]), marketplaces=_names(data["marketplaces"]),
-            )  # fmt: skip
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, "Gate changed.")
+        _attempt(request, "Gate changed.", lambda: services.gate_update(
+            actor=request.user, gate=gate, starts_on=data["starts_on"], notice=data["notice"],
+            categories=_names(data["categories"]), marketplaces=_names(data["marketplaces"]),
+        ))  # fmt: skip
     else:
         messages.error(request, "Check the start date and the notice.")
     return redirect("gating:gate-detail", pk=gate.pk)
@@ -209,7 +208,10 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def approval_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     approval = get_object_or_404(selectors.approval_list(user=request.user), pk=pk)
-    try:
+    if what not in ("decide", "document", "resubmit"):
+        raise Http404
+
+    def move() -> None:
         if what == "decide":
             actions = workflow.APPROVAL_WORKFLOW.actions_from(approval.state, "brand_manager")
             form = DecideForm(request.POST, actions=actions)
@@ -221,17 +223,13 @@ def approval_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
             if not form.is_valid():
                 raise ValidationError("Choose a file and its kind.")
             services.approval_add_document(actor=request.user, approval=approval, **form.cleaned_data)
-        elif what == "resubmit":
+        else:  # resubmit
             form = ResubmitForm(request.POST)
             if not form.is_valid():
                 raise ValidationError("Answer the question you were asked.")
             services.approval_resubmit(actor=request.user, approval=approval, **form.cleaned_data)
-        else:
-            raise Http404
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Done.")
+
+    _attempt(request, "Done.", move)
     return redirect("gating:approval-detail", pk=approval.pk)
 
 
