@@ -12,6 +12,29 @@ from core.audit_chain import CHAIN_LOCK_KEY, CONTENT_FIELDS, GENESIS_HASH, entry
 from core.request_context import current_request_id
 
 
+class StoredUpload(models.Model):
+    """A private file a user uploaded (notice evidence, a seller's application documents): stored
+    under a generated name, checked by content (core.uploads), its sha256 unique per parent (the
+    concrete model's constraint) and served only through a permission-checked view."""
+
+    file = models.FileField(max_length=255)  # a generated name, never the user's
+    original_name = models.CharField(max_length=160)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class AuditEventQuerySet(models.QuerySet):
     def bulk_create(self, objs: Iterable[AuditEvent], batch_size: int | None = None, **kwargs) -> list[AuditEvent]:
         if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):

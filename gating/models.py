@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from brands.tenancy import BrandScopedQuerySet
+from core.models import StoredUpload
 from gating import workflow
 
 
@@ -142,7 +143,7 @@ class ApprovalDocumentQuerySet(BrandScopedQuerySet):
     brand_path = "approval__brand"
 
 
-class ApprovalDocument(models.Model):
+class ApprovalDocument(StoredUpload):
     """Evidence a seller files with its application: never public; checked by content; once per sha256."""
 
     class Kind(models.TextChoices):
@@ -152,24 +153,11 @@ class ApprovalDocument(models.Model):
 
     approval = models.ForeignKey(SellerApproval, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    file = models.FileField(max_length=255)  # a generated name, never the user's
-    original_name = models.CharField(max_length=160)
-    content_type = models.CharField(max_length=64)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ApprovalDocumentQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(StoredUpload.Meta):
         constraints = [models.UniqueConstraint(fields=["approval", "sha256"], name="uniq_approval_document_sha256")]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class HoldQuerySet(BrandScopedQuerySet):

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from brands.tenancy import BrandScopedQuerySet
+from core.models import StoredUpload
 
 
 class InfringementType(models.TextChoices):
@@ -198,29 +199,16 @@ class AttachmentQuerySet(BrandScopedQuerySet):
     brand_path = "complaint__brand"
 
 
-class Attachment(models.Model):
+class Attachment(StoredUpload):
     """Evidence the filer attaches to a notice (private: served only to those who may see it)."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(max_length=255)
-    original_name = models.CharField(max_length=160)
-    content_type = models.CharField(max_length=64)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
     description = models.CharField(max_length=255, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     objects = AttachmentQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(StoredUpload.Meta):
         constraints = [models.UniqueConstraint(fields=["complaint", "sha256"], name="uniq_attachment_complaint_sha")]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class Decision(models.Model):
