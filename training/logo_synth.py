@@ -206,19 +206,21 @@ def detector_sample(glyphs: list[np.ndarray], photos: list[np.ndarray], rng: ran
     return image, boxes
 
 
-def square_crop(image: np.ndarray, box, side: int = EMBED_SIDE, margin: float = 1.15, fill=None) -> np.ndarray:
-    """The square around `box` (its long side x `margin`), resized to side x side; outside the image
-    the border is replicated (or `fill`)."""
+def square_crop(
+    image: np.ndarray, box, side: int = EMBED_SIDE, margin: float = 1.15, fill=None, upsample: int = cv2.INTER_AREA
+) -> np.ndarray:
+    """The square around `box` (its long side x `margin`), resized to side x side (enlarged with
+    `upsample`: the engine enlarges bilinearly; the v2 data used INTER_AREA throughout); outside the
+    image the border is replicated (or `fill`)."""
     x0, y0, x1, y1 = box
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     half = max(x1 - x0, y1 - y0) * margin / 2
     factor = side / (2 * half)
     matrix = np.float32([[factor, 0, side / 2 - cx * factor], [0, factor, side / 2 - cy * factor]])
+    flags = cv2.INTER_AREA if factor < 1 else upsample
     if fill is None:
-        return cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
-    return cv2.warpAffine(
-        image, matrix, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
-    )
+        return cv2.warpAffine(image, matrix, (side, side), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(image, matrix, (side, side), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
 
 
 def reference_view(glyph: np.ndarray, rng: random.Random) -> np.ndarray:
@@ -240,15 +242,29 @@ def reference_view(glyph: np.ndarray, rng: random.Random) -> np.ndarray:
     return square_crop(np.clip(rgb, 0, 255).astype(np.uint8), box, fill=fill)
 
 
-def scene_view(glyph: np.ndarray, photos: list[np.ndarray], rng: random.Random) -> np.ndarray:
-    """The mark in a photo, cropped around it as the detector would box it (a little off)."""
-    side = 160
-    canvas = background_crop(photos, rng, side)
-    box = composite(canvas, glyph, rng, width=side * rng.uniform(0.35, 0.7), centre=(side / 2, side / 2))
+def scene_view(
+    glyph: np.ndarray, photos: list[np.ndarray], rng: random.Random, *, min_px: float = 0.0, max_px: float = 0.0
+) -> np.ndarray:
+    """The mark in a photo, cropped around it as the detector would box it (a little off).
+
+    With `min_px`/`max_px` the mark is drawn min_px-max_px wide (log-uniform) in the photo before
+    the crop is scaled to EMBED_SIDE: the engine crops from a ~400 px decode, where a mark 6 % of
+    the width is ~24 px, so small marks reach the embedder upsampled and soft, JPEG blocks and all.
+    Without them, the mark is 56-112 px wide (v2 data)."""
+    if max_px:
+        px = math.exp(rng.uniform(math.log(min_px), math.log(max_px)))
+        frac = rng.uniform(0.35, 0.7)
+        side = max(32, round(px / frac))
+        canvas = background_crop(photos, rng, side)
+    else:  # the v2 data's draws, in their order
+        side = 160
+        canvas = background_crop(photos, rng, side)
+        frac = rng.uniform(0.35, 0.7)
+    box = composite(canvas, glyph, rng, width=side * frac, centre=(side / 2, side / 2))
     image = degrade(np.clip(canvas, 0, 255).astype(np.uint8), rng)
     if box is None:
         box = (side * 0.3, side * 0.3, side * 0.7, side * 0.7)
-    return square_crop(image, detector_like(box, rng))
+    return square_crop(image, detector_like(box, rng), upsample=cv2.INTER_LINEAR if max_px else cv2.INTER_AREA)
 
 
 def detector_like(box, rng: random.Random):

@@ -57,12 +57,12 @@ def _detector_samples(args: tuple[int, int]) -> list:
     return [logo_synth.detector_sample(_G["glyphs"], _G["photos"], rng) for _ in range(count)]
 
 
-def _views(args: tuple[int, int, int, int]) -> np.ndarray:
-    seed, index, refs, scenes = args
+def _views(args: tuple[int, int, int, int, float, float]) -> np.ndarray:
+    seed, index, refs, scenes, min_px, max_px = args
     rng = random.Random(seed * 1_000_003 + index)
     glyph = _G["glyphs"][index]
     out = [logo_synth.reference_view(glyph, rng) for _ in range(refs)]
-    out += [logo_synth.scene_view(glyph, _G["photos"], rng) for _ in range(scenes)]
+    out += [logo_synth.scene_view(glyph, _G["photos"], rng, min_px=min_px, max_px=max_px) for _ in range(scenes)]
     return np.stack(out)
 
 
@@ -72,14 +72,28 @@ def _backgrounds(args: tuple[int, int]) -> np.ndarray:
     return np.stack([logo_synth.background_view(_G["photos"], rng) for _ in range(count)])
 
 
-def prepare(seed: int, detector_samples: int, ref_views: int, scene_views: int, jobs: int) -> dict:
+def prepare(
+    seed: int,
+    detector_samples: int,
+    ref_views: int,
+    scene_views: int,
+    jobs: int,
+    generated: tuple[int, int, int] = (300, 150, 150),
+    scene_px: tuple[float, float] = (0.0, 0.0),
+) -> dict:
+    """Training data, cached under var/train-logo/ by everything that shapes it. `generated`: how
+    many word, multi-colour and combined marks join the icons; `scene_px`: the photographed views'
+    mark width in px (min, max; (0, 0): the v2 data's 56-112 px)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"data-v2-{seed}-{detector_samples}-{ref_views}-{scene_views}.npz"
+    words, multi, combined = generated
+    v2 = (generated, scene_px) == ((300, 150, 150), (0.0, 0.0))  # the committed embedder's data keeps its name
+    tag = "" if v2 else f"-{words}-{multi}-{combined}-{scene_px[0]:g}-{scene_px[1]:g}"
+    path = CACHE / f"data-v2-{seed}-{detector_samples}-{ref_views}-{scene_views}{tag}.npz"
     if path.exists():
         data = np.load(path, allow_pickle=True)
         return {k: data[k] for k in data.files}
     started = time.time()
-    marks = logo_synth.training_marks(seed)
+    marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined)
     with Pool(jobs) as pool:
         glyphs = [g for g in pool.map(_render, marks, chunksize=16) if g is not None]
     photos = logo_synth.backgrounds()
@@ -87,9 +101,12 @@ def prepare(seed: int, detector_samples: int, ref_views: int, scene_views: int, 
     with Pool(jobs, initializer=_init_workers, initargs=(glyphs, photos)) as pool:
         chunks = pool.map(_detector_samples, [(seed * 7919 + i, 50) for i in range(detector_samples // 50)])
         samples = [s for chunk in chunks for s in chunk]
-        views = pool.map(_views, [(seed, i, ref_views, scene_views) for i in range(len(glyphs))], chunksize=8)
+        views = pool.map(
+            _views, [(seed, i, ref_views, scene_views, *scene_px) for i in range(len(glyphs))], chunksize=8
+        )
         negatives = pool.map(_backgrounds, [(seed * 31 + i, 100) for i in range(60)])
-    images = np.stack([s[0] for s in samples])
+    side = logo_synth.DETECT_SIDE  # --detector-samples 0 (an embedder-only run): none
+    images = np.stack([s[0] for s in samples]) if samples else np.zeros((0, side, side, 3), np.uint8)
     boxes = np.array([np.array(s[1], np.float32).reshape(-1, 4) for s in samples], dtype=object)
     data = {
         "images": images,
@@ -302,6 +319,17 @@ def main() -> None:
     parser.add_argument("--detector-samples", type=int, default=6000)
     parser.add_argument("--ref-views", type=int, default=3)
     parser.add_argument("--scene-views", type=int, default=14)
+    parser.add_argument("--words", type=int, default=300, help="generated word marks")
+    parser.add_argument("--multi", type=int, default=150, help="generated multi-colour marks")
+    parser.add_argument("--combined", type=int, default=150, help="generated combined marks")
+    parser.add_argument(
+        "--scene-px",
+        type=float,
+        nargs=2,
+        default=(0.0, 0.0),
+        metavar=("MIN", "MAX"),
+        help="photographed views: the mark's width in px before the crop (0 0: 56-112 px)",
+    )
     parser.add_argument("--detector-steps", type=int, default=2000)
     parser.add_argument("--embedder-steps", type=int, default=2500)
     parser.add_argument("--detector-batch", type=int, default=16)
@@ -316,7 +344,15 @@ def main() -> None:
     torch.set_num_threads(args.jobs)
     random.seed(args.seed)
     started = time.time()
-    data = prepare(args.seed, args.detector_samples, args.ref_views, args.scene_views, args.jobs)
+    data = prepare(
+        args.seed,
+        args.detector_samples,
+        args.ref_views,
+        args.scene_views,
+        args.jobs,
+        (args.words, args.multi, args.combined),
+        tuple(args.scene_px),
+    )
     card = {
         "seed": args.seed,
         "args": {k: str(v) for k, v in vars(args).items()},
