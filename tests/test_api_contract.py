@@ -95,6 +95,8 @@ REFUSED_WHEN_VALID = {
     "POST /api/v1/seller-approvals/{id}/revoke/": WORKFLOW_MOVE + "; a decision needs a reason",
     "POST /api/v1/seller-approvals/{id}/resubmit/": WORKFLOW_MOVE,
     "POST /api/v1/holds/{id}/release/": WORKFLOW_MOVE + " (a lifted hold stays lifted); lifting needs a reason",
+    "POST /api/v1/suggestions/dismiss/": "there must be an open suggestion about that reference (the demo's "
+    "Aurora has one, about its sun logo)",
 }
 # Checks that cannot hold at all for an operation, and why.
 EXCLUDED_CHECKS = {

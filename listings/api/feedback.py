@@ -1,5 +1,6 @@
-"""API for per-brand calibration: each signal's threshold in force and the figures behind it;
-moderators reset a brand's calibration."""
+"""API for detection that learns: per-brand calibration (each signal's threshold in force and the
+figures behind it; moderators reset it) and the suggestions repeated dismissals earn (managers
+dismiss them)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from typing import Any
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from brands.models import Brand
+from brands.tenancy import can_manage
+from core.api.filters import MAX_ID
 from core.api.serializers import Serializer
 from core.roles import is_platform_staff
 from listings.calibration import calibration_reset, calibration_view
+from listings.feedback import Suggestion, SuggestionError, suggestion_dismiss, suggestions
 
 
 class CalibrationSignalSerializer(Serializer):
@@ -82,3 +86,85 @@ class CalibrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data.is_valid(raise_exception=True)
         calibration_reset(actor=request.user, brand_id=brand.pk, reason=data.validated_data["reason"])
         return Response(self.get_serializer(brand).data)
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+class SuggestionSerializer(Serializer):
+    brand = serializers.IntegerField()
+    brand_name = serializers.CharField()
+    asset = serializers.IntegerField(help_text="The reference asset the brand's decisions point at")
+    asset_label = serializers.CharField()
+    asset_kind = serializers.CharField(help_text="logo, product_photo, word_mark, ...")
+    dismissals = serializers.IntegerField(help_text="Its detections dismissed (or notices rejected), remembered")
+    sellers = serializers.IntegerField(help_text="The sellers whose listings they were")
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="The latest distinct reasons given")
+    detections = serializers.ListField(child=serializers.IntegerField(), help_text="The latest of those detections")
+    text = serializers.CharField(help_text="The suggestion as the brand's pages word it")
+
+
+class SuggestionQuerySerializer(Serializer):
+    brand = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="One brand's only")
+
+
+class SuggestionDismissSerializer(Serializer):
+    brand = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    asset = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+def _suggestion(s: Suggestion) -> dict[str, Any]:
+    return {
+        "brand": s.brand_id, "brand_name": s.brand_name, "asset": s.asset_id, "asset_label": s.asset_label,
+        "asset_kind": s.asset_kind, "dismissals": s.dismissals, "sellers": s.sellers, "reasons": s.reasons,
+        "detections": s.detection_ids, "text": s.text,
+    }  # fmt: skip
+
+
+@extend_schema(tags=["calibration"])
+class SuggestionViewSet(viewsets.GenericViewSet):
+    """What a brand's repeated dismissals suggest (a reference that keeps matching authentic resellers):
+    for the brand's members and platform staff; its managers dismiss a suggestion."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = SuggestionSerializer
+    filter_backends: list = []  # suggestions are computed, not a queryset; `brand` is read below
+
+    @extend_schema(parameters=[SuggestionQuerySerializer], responses={200: SuggestionSerializer(many=True)})
+    def list(self, request: Request) -> Response:
+        """Open suggestions of the brands the caller can see, most dismissals first."""
+        query = SuggestionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        brands = Brand.objects.for_user(request.user)
+        if "brand" in query.validated_data:
+            brands = brands.filter(pk=query.validated_data["brand"])
+        found = [_suggestion(s) for s in suggestions(brand_ids=list(brands.values_list("pk", flat=True)))]
+        page = self.paginate_queryset(found)
+        if page is not None:
+            return self.get_paginated_response(SuggestionSerializer(page, many=True).data)
+        return Response(SuggestionSerializer(found, many=True).data)
+
+    @extend_schema(
+        request=SuggestionDismissSerializer,
+        responses={
+            204: OpenApiResponse(description="Dismissed: it comes back after as many dismissals again"),
+            400: OpenApiResponse(description="Invalid input, or no open suggestion about that reference"),
+            403: OpenApiResponse(description="The brand's managers only"),
+            404: OpenApiResponse(description="No such brand for the caller"),
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def dismiss(self, request: Request) -> Response:
+        """The brand's managers have seen the suggestion and do not want it now (audited)."""
+        data = SuggestionDismissSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        brand = Brand.objects.for_user(request.user).filter(pk=data.validated_data["brand"]).first()
+        if brand is None:
+            raise NotFound("No such brand.")
+        if not can_manage(request.user, brand.pk):
+            raise PermissionDenied("Only the brand's managers dismiss its suggestions.")
+        try:
+            suggestion_dismiss(actor=request.user, brand_id=brand.pk, asset_id=data.validated_data["asset"])
+        except SuggestionError as exc:
+            raise ValidationError({"asset": [str(exc)]}) from exc
+        return Response(status=204)

@@ -81,3 +81,50 @@ def test_the_brand_dismisses_the_suggestion_until_as_many_dismissals_again(cast:
     assert 'data-testid="suggestion"' not in _detections_page(client, cast.manager_a)
     _dismiss(cast, mark, ["S4", "S5", "S6"])
     assert 'data-testid="suggestion"' in _detections_page(client, cast.manager_a)
+
+
+# --------------------------------------------------------------------------- API
+
+
+def test_the_api_lists_the_brands_open_suggestions_to_its_members_only(cast: Cast, api, mark) -> None:
+    dismissed = _dismiss(cast, mark, ["S1", "S2", "S3"])
+    api.force_authenticate(cast.viewer_a)
+    body = api.get("/api/v1/suggestions/").json()
+    assert body["count"] == 1
+    row = body["results"][0]
+    assert (row["brand"], row["asset"], row["dismissals"], row["sellers"]) == (cast.brand_a.pk, mark.pk, 3, 3)
+    assert row["asset_kind"] == "word_mark"
+    assert row["reasons"] == ["Outlet"]
+    assert sorted(row["detections"]) == sorted(d.pk for d in dismissed)
+    assert "dismissed 3 times on listings of 3 sellers" in row["text"]
+    assert api.get(f"/api/v1/suggestions/?brand={cast.brand_a.pk}").json()["count"] == 1
+    assert api.get(f"/api/v1/suggestions/?brand={cast.brand_b.pk}").json()["count"] == 0
+    assert api.get("/api/v1/suggestions/?brand=abc").status_code == 400
+    api.force_authenticate(cast.manager_b)  # another brand: nothing, even asked by id
+    assert api.get(f"/api/v1/suggestions/?brand={cast.brand_a.pk}").json()["count"] == 0
+    api.force_authenticate(cast.moderator)  # platform staff see every brand's
+    assert api.get("/api/v1/suggestions/").json()["count"] == 1
+    api.force_authenticate(None)
+    assert api.get("/api/v1/suggestions/").status_code in (401, 403)
+
+
+@pytest.mark.parametrize(("role", "status"), [("outsider", 404), ("viewer", 403), ("manager", 204)])
+def test_the_api_dismisses_a_suggestion_for_the_brands_managers(cast: Cast, api, mark, role: str, status: int) -> None:
+    _dismiss(cast, mark, ["S1", "S2", "S3"])
+    api.force_authenticate(cast.user(role))
+    response = api.post("/api/v1/suggestions/dismiss/", {"brand": cast.brand_a.pk, "asset": mark.pk}, format="json")
+    assert response.status_code == status
+    api.force_authenticate(cast.manager_a)
+    left = api.get("/api/v1/suggestions/").json()["count"]
+    assert left == (0 if status == 204 else 1)
+    assert AuditEvent.objects.filter(action="suggestion.dismissed").count() == (1 if status == 204 else 0)
+
+
+def test_the_api_refuses_to_dismiss_what_is_not_suggested(cast: Cast, api, mark) -> None:
+    _dismiss(cast, mark, ["S1", "S2"])  # not yet a suggestion
+    api.force_authenticate(cast.manager_a)
+    response = api.post("/api/v1/suggestions/dismiss/", {"brand": cast.brand_a.pk, "asset": mark.pk}, format="json")
+    assert response.status_code == 400
+    assert "no open suggestion" in str(response.json()).lower()
+    assert api.post("/api/v1/suggestions/dismiss/", {"brand": "x"}, format="json").status_code == 400
+    assert not AuditEvent.objects.filter(action="suggestion.dismissed").exists()
