@@ -92,15 +92,20 @@ def feedback_record_decision(
     approved: bool,
     reason: str,
     notice: str,
+    reinstated: bool = False,
 ) -> int:
-    """A moderator approved or rejected a notice item: remembered for its detection (or, for an item
-    filed without one, for the brand's detections of that listing). Returns the records written."""
+    """A moderator approved or rejected a notice item, or reversed its takedown on the seller's
+    counter-notice (`reinstated`: the listing was not the brand's to take down): remembered for its
+    detection (or, for an item filed without one, for the brand's detections of that listing).
+    Returns the records written."""
     detections = Detection.objects.select_related("listing", "image").filter(brand_id=brand_id)
     if detection_id is not None:
         detections = detections.filter(pk=detection_id)
     else:
         detections = detections.filter(listing_id=listing_id).exclude(state=Detection.State.DISMISSED)
     source = DetectionFeedback.Source.APPROVAL if approved else DetectionFeedback.Source.REJECTION
+    if reinstated:
+        source = DetectionFeedback.Source.REINSTATEMENT
     rows = [_record(d, source=source, reason=reason, actor=actor, notice=notice) for d in detections]
     if rows:
         calibration_request(brand_id=brand_id)
@@ -116,7 +121,7 @@ def _earlier(row: DetectionFeedback, distance: int | None) -> dict[str, Any]:
     if row.source == DetectionFeedback.Source.DISMISSAL and actor is not None and not is_platform_staff(actor):
         by = actor.get_full_name() or actor.get_username()
     else:
-        by = "a moderator" if row.source == DetectionFeedback.Source.REJECTION else "the brand"
+        by = "the brand" if row.source == DetectionFeedback.Source.DISMISSAL else "a moderator"
     listing = row.listing
     return {
         "source": row.source,
@@ -204,6 +209,9 @@ def feedback_apply(listing: Listing, findings: list[Finding]) -> list[Finding]:
     return kept
 
 
+_VERBS = {"rejection": "Notice rejected", "reinstatement": "Takedown reversed"}
+
+
 def earlier_line(evidence: dict[str, Any]) -> str:
     """ "Earlier dismissed by X on DATE for seller Y: reason" ('' without one)."""
     earlier = evidence.get("earlier_dismissal") or {}
@@ -211,7 +219,7 @@ def earlier_line(evidence: dict[str, Any]) -> str:
         return ""
     when = str(earlier.get("at") or "")[:10]
     seller = (earlier.get("seller") or {}).get("name") or "another seller"
-    verb = "Notice rejected" if earlier.get("source") == "rejection" else "Dismissed"
+    verb = _VERBS.get(earlier.get("source"), "Dismissed")
     distance = earlier.get("hash_distance")
     same = (
         "the same picture"
@@ -229,7 +237,7 @@ def earlier_caption(finding: Finding) -> list[str]:
     earlier = finding.evidence.get("earlier_dismissal") or {}
     if not earlier:
         return []
-    verb = "Notice rejected" if earlier.get("source") == "rejection" else "Dismissed"
+    verb = _VERBS.get(earlier.get("source"), "Dismissed")
     seller = (earlier.get("seller") or {}).get("name") or "another seller"
     return [f"{verb} earlier ({str(earlier.get('at') or '')[:10]}, {seller}): {str(earlier.get('reason') or '')[:70]}"]
 

@@ -11,16 +11,18 @@ from brands.tenancy import BrandScopedQuerySet
 
 
 class DetectionFeedback(models.Model):
-    """A decision on a detection, remembered: a dismissal (with its reason), a rejected notice item, or an
-    approved one. Dismissals and rejections keep the same seller's same picture (or near-identical copy)
-    with the same reference from being raised again; approvals and all three feed the calibration."""
+    """A decision on a detection, remembered: a dismissal (with its reason), a rejected notice item, an
+    approved one, or a takedown a moderator reversed on the seller's counter-notice. Dismissals,
+    rejections and reversals keep the same seller's same picture (or near-identical copy) with the same
+    reference from being raised again; all four feed the calibration (only an approval confirms)."""
 
     class Source(models.TextChoices):
         DISMISSAL = "dismissal", "Dismissed by the brand"
         REJECTION = "rejection", "Notice rejected by a moderator"
         APPROVAL = "approval", "Notice approved by a moderator"
+        REINSTATEMENT = "reinstatement", "Takedown reversed by a moderator on a counter-notice"
 
-    SUPPRESSING = ("dismissal", "rejection")
+    SUPPRESSING = ("dismissal", "rejection", "reinstatement")
 
     brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="detection_feedback")
     seller = models.ForeignKey("listings.Seller", on_delete=models.CASCADE, related_name="+")

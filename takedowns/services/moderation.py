@@ -361,6 +361,13 @@ def _after_decision(item: ComplaintItem, decision: Decision, actor: Any) -> None
             actor=actor, brand_id=item.brand_id, listing_id=item.listing_id, detection_id=item.detection_id,
             approved=decision.outcome == Decision.Outcome.APPROVE, reason=decision.reason, notice=complaint.reference,
         )  # fmt: skip
+    elif decision.outcome == Decision.Outcome.REINSTATE and not decision.automated:
+        # A moderator accepted the counter-notice: the detection was wrong (a reinstatement because the
+        # brand showed no legal action in time says nothing about the detection, and is not counted).
+        feedback_record_decision(
+            actor=actor, brand_id=item.brand_id, listing_id=item.listing_id, detection_id=item.detection_id,
+            approved=False, reinstated=True, reason=decision.reason, notice=complaint.reference,
+        )  # fmt: skip
     if decision.outcome in (Decision.Outcome.APPROVE, Decision.Outcome.REJECT, Decision.Outcome.REINSTATE):
         standing_refresh(brand_id=item.brand_id)
 

@@ -167,3 +167,63 @@ def test_the_dismissal_is_audited_once(cast: Cast, dismissed) -> None:
     events = AuditEvent.objects.filter(action="detection.dismissed", object_id=str(detection.pk))
     assert events.count() == 1
     assert events.get().reason == kit.REASON
+
+
+def _taken_down_and_countered(cast: Cast, right_a, external_id: str):
+    """Seller S1's photo with the brand's logo, detected, filed, approved, then counter-noticed."""
+    from takedowns.services.sellers import counter_notice_file
+    from tests.takedowns.factories import COUNTER, seller_login
+
+    kit.logo_asset(cast, right_a)
+    original = kit.photo(305)
+    listing = kit.listing(external_id, seller="S1", picture=kit.jpeg(original))
+    detection = Detection.objects.get(listing=listing, brand=cast.brand_a)
+    result = file_notice(cast, [listing], right_a, items=[notice_item(listing, right_a, detection=detection.pk)])
+    item = result.complaint.items.get()
+    item_claim(actor=cast.moderator, item=item)
+    item_decide(actor=cast.moderator, item=item, action="approve", reason="Counterfeit.")
+    item.refresh_from_db()
+    counter_notice_file(actor=seller_login(cast, listing.seller), item=item, **COUNTER)
+    item.refresh_from_db()
+    return original, detection, item, result.complaint
+
+
+def test_a_takedown_reversed_on_the_counter_notice_counts_against_the_detection(cast: Cast, right_a) -> None:
+    from listings.calibration import brand_decisions
+
+    original, detection, item, complaint = _taken_down_and_countered(cast, right_a, "V1")
+    item_decide(actor=cast.moderator, item=item, action="reinstate", reason="Invoices from the distributor.")
+
+    record = DetectionFeedback.objects.get(detection=detection, source="reinstatement")
+    assert (record.notice, record.reason) == (complaint.reference, "Invoices from the distributor.")
+    # The approval came first; the reversal is the detection's latest decision: not confirmed.
+    decisions = [d for rows in brand_decisions(brand_id=cast.brand_a.pk).values() for d in rows]
+    assert [d.confirmed for d in decisions] == [False]
+    # Like a rejection: the same seller's copy is not raised again, another seller's is, with it shown.
+    assert not Detection.objects.filter(
+        listing=kit.listing("V2", seller="S1", picture=kit.near_copy(original))
+    ).exists()
+    raised = Detection.objects.get(listing=kit.listing("V3", seller="S2", picture=kit.near_copy(original)))
+    earlier = raised.evidence["earlier_dismissal"]
+    assert (earlier["source"], earlier["by"], earlier["notice"]) == (
+        "reinstatement",
+        "a moderator",
+        complaint.reference,
+    )
+    from listings.feedback import earlier_line
+
+    assert earlier_line(raised.evidence).startswith("Takedown reversed earlier by a moderator")
+
+
+def test_a_reinstatement_for_want_of_legal_action_says_nothing_about_the_detection(cast: Cast, right_a) -> None:
+    from django.utils import timezone
+
+    from takedowns.models import ComplaintItem
+    from takedowns.services.deadlines import deadlines_run
+
+    _original, detection, item, _complaint = _taken_down_and_countered(cast, right_a, "W1")
+    ComplaintItem.objects.filter(pk=item.pk).update(respond_until=timezone.now() - timezone.timedelta(days=1))
+    assert deadlines_run()["reinstated"] == 1
+    item.refresh_from_db()
+    assert item.state == "reinstated"
+    assert list(DetectionFeedback.objects.filter(detection=detection).values_list("source", flat=True)) == ["approval"]
