@@ -31,8 +31,11 @@ run: $(STAMP)
 	@echo "IPPC is at http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	SITE_URL='$(SITE_URL)' $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite runs in one process per core, at most 4 (pytest-xdist; TEST_PROCESSES=0: in this one).
+# The browser tests share one live demo site: one process.
+TEST_PROCESSES ?= $(if $(findstring browser,$(PYTEST_ARGS)),0,auto)
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) --maxprocesses=4 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -9,6 +9,7 @@ not wait for a connection timeout.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -94,4 +95,20 @@ class ResilientRedisCache(RedisCache):
         return result
 
     def clear(self) -> None:
-        self._guard(lambda: super(ResilientRedisCache, self).clear(), None)
+        """Delete this cache's keys (those under its KEY_PREFIX), not the whole Redis database:
+        by default the Celery broker shares that database, and FLUSHDB would drop its queued tasks
+        (and the sweep's sentinel, so everything pending would be queued again)."""
+
+        def run() -> None:
+            client = self._cache.get_client(write=True)
+            pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self.key_prefix) + ":*"
+            batch: list[bytes] = []
+            for key in client.scan_iter(match=pattern, count=1000):
+                batch.append(key)
+                if len(batch) >= 1000:
+                    client.unlink(*batch)
+                    batch.clear()
+            if batch:
+                client.unlink(*batch)
+
+        self._guard(run, None)

@@ -474,7 +474,16 @@ SPECTACULAR_SETTINGS = {
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     # Degrades to no cache (logged) while Redis is down, so throttled API calls keep answering.
-    CACHES = {"default": {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
+    # Its keys live under CACHE_KEY_PREFIX, so that clearing it never touches the broker's keys
+    # (CELERY_BROKER_URL defaults to the same Redis database) and several deployments (or parallel
+    # test processes) can share one Redis.
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "ippc"),
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

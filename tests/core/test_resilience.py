@@ -141,6 +141,36 @@ def test_the_cache_works_when_redis_answers(settings: Any) -> None:
     assert cache.get("k") is None
 
 
+def test_clearing_the_cache_leaves_the_brokers_keys_and_other_caches_alone() -> None:
+    """The broker shares the cache's Redis database by default: clearing the cache (tests do it
+    between throttled calls) must not drop queued tasks."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/14"
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    run = time.time_ns()
+    mine = ResilientRedisCache(url, {"KEY_PREFIX": f"t{run}[a]*"})  # glob characters are literal
+    other = ResilientRedisCache(url, {"KEY_PREFIX": f"t{run}[a]"})
+    queue = f"q{run}:celery"
+    client.rpush(queue, "a queued task")
+    try:
+        for n in range(1500):  # more than one SCAN batch
+            mine.set(f"k{n}", n, 60)
+        other.set("k1", "kept", 60)
+        mine.clear()
+        assert mine.get("k1") is None
+        assert mine.get("k1499") is None
+        assert other.get("k1") == "kept"
+        assert client.lrange(queue, 0, -1) == [b"a queued task"]
+    finally:
+        other.clear()
+        client.delete(queue)
+
+
 # --- Probes ---------------------------------------------------------------------------------
 
 
