@@ -254,7 +254,47 @@ def train_detector(data: dict, steps: int, batch: int, seed: int):
     return model.eval()
 
 
-def train_embedder(data: dict, steps: int, batch: int, seed: int, ref_views: int):
+def hard_batch(neighbours: np.ndarray, size: int, hard: float, rng: np.random.Generator) -> np.ndarray:
+    """`size` distinct marks: a `hard` share of them drawn as small groups of marks the embedder
+    currently finds alike (each seed mark with its nearest neighbours), the rest at random, so that
+    the in-batch negatives include the look-alikes a query must be told apart from."""
+    marks, per_seed = neighbours.shape[0], neighbours.shape[1] + 1
+    chosen: list[int] = []
+    taken = np.zeros(marks, bool)
+    want_hard = int(size * hard)
+    while len(chosen) < want_hard:
+        seed_mark = int(rng.integers(0, marks))
+        if taken[seed_mark]:
+            continue
+        group = [seed_mark] + [int(m) for m in neighbours[seed_mark] if not taken[m]]
+        group = group[: min(per_seed, want_hard - len(chosen))]
+        taken[group] = True
+        chosen += group
+    rest = np.flatnonzero(~taken)
+    chosen += list(rng.choice(rest, size=size - len(chosen), replace=False))
+    return np.array(chosen)
+
+
+def nearest_marks(model, views: np.ndarray, ref_views: int, k: int) -> np.ndarray:
+    """(marks, k): each mark's k most similar other marks by the embedder, on their upload views."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        vectors = []
+        for start in range(0, len(views), 512):
+            chunk = views[start : start + 512, :ref_views].reshape(-1, *views.shape[2:])
+            z = model(torch.from_numpy(chunk).permute(0, 3, 1, 2).float()).numpy()
+            vectors.append(z.reshape(-1, ref_views, z.shape[-1]).mean(axis=1))
+    model.train()
+    z = np.concatenate(vectors)
+    z /= np.linalg.norm(z, axis=1, keepdims=True) + 1e-12
+    similarity = z @ z.T
+    np.fill_diagonal(similarity, -np.inf)
+    return np.argsort(-similarity, axis=1)[:, :k]
+
+
+def train_embedder(data: dict, steps: int, batch: int, seed: int, ref_views: int, hard: float = 0.0):
     import torch
     from torch.nn import functional as F
 
@@ -269,8 +309,16 @@ def train_embedder(data: dict, steps: int, batch: int, seed: int, ref_views: int
     marks, per = views.shape[:2]
     rng = np.random.default_rng(seed + 1)
     started = time.time()
+    neighbours = None
     for step in range(steps):
-        idx = rng.choice(marks, size=min(batch, marks), replace=False)
+        # Hard batches once the embedder has learnt the easy differences (a tenth of the run in),
+        # their look-alike groups refreshed every 100 steps.
+        if hard and step >= steps // 10 and step % 100 == 0:
+            neighbours = nearest_marks(model, views, ref_views, 3)
+        if neighbours is not None:
+            idx = hard_batch(neighbours, min(batch, marks), hard, rng)
+        else:
+            idx = rng.choice(marks, size=min(batch, marks), replace=False)
         from_ref = rng.random(len(idx)) < 0.7
         anchor_i = np.where(from_ref, rng.integers(0, ref_views, len(idx)), rng.integers(ref_views, per, len(idx)))
         positive_i = rng.integers(ref_views, per, len(idx))
@@ -330,6 +378,13 @@ def main() -> None:
         metavar=("MIN", "MAX"),
         help="photographed views: the mark's width in px before the crop (0 0: 56-112 px)",
     )
+    parser.add_argument(
+        "--hard-negatives",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="embedder: share of each batch drawn as groups of look-alike marks (0: all at random)",
+    )
     parser.add_argument("--detector-steps", type=int, default=2000)
     parser.add_argument("--embedder-steps", type=int, default=2500)
     parser.add_argument("--detector-batch", type=int, default=16)
@@ -367,7 +422,9 @@ def main() -> None:
         card["detector_minutes"] = round((time.time() - t) / 60, 1)
     if args.only != "detector":
         t = time.time()
-        embedder = train_embedder(data, args.embedder_steps, args.embedder_batch, args.seed, args.ref_views)
+        embedder = train_embedder(
+            data, args.embedder_steps, args.embedder_batch, args.seed, args.ref_views, args.hard_negatives
+        )
         path = args.models_dir / "logo_embedder.onnx"
         card["embedder_sha256"] = export(embedder, (1, 3, 64, 64), path, ["embedding"])
         card["embedder_minutes"] = round((time.time() - t) / 60, 1)
