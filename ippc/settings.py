@@ -8,6 +8,7 @@ DATABASE_URL, REDIS_URL and (optionally) the S3 bucket variables; see README.
 from __future__ import annotations
 
 import ipaddress
+import os
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -475,13 +476,19 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     # Degrades to no cache (logged) while Redis is down, so throttled API calls keep answering.
     # Its keys live under CACHE_KEY_PREFIX, so that clearing it never touches the broker's keys
-    # (CELERY_BROKER_URL defaults to the same Redis database) and several deployments (or parallel
-    # test processes) can share one Redis.
+    # (CELERY_BROKER_URL defaults to the same Redis database) and several deployments can share one
+    # Redis. `make test` runs in parallel processes (pytest-xdist sets PYTEST_XDIST_WORKER in each,
+    # and the workers and servers they start inherit it): each keeps its keys apart, or throttle
+    # counters keyed by user id and address would count one process's requests against another's.
+    _test_process = os.environ.get("PYTEST_XDIST_WORKER")
+    _cache_prefix = (
+        f"ippc-test-{_test_process}-{os.environ.get('PYTEST_XDIST_TESTRUNUID', '')[:8]}" if _test_process else "ippc"
+    )
     CACHES = {
         "default": {
             "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "ippc"),
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", _cache_prefix),
         }
     }
 else:
