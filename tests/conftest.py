@@ -201,6 +201,18 @@ def stop_process(process: subprocess.Popen, timeout: float = 30) -> None:
         process.wait()
 
 
+def local_redis(db: int) -> Any:
+    """A client of the local Redis (127.0.0.1:6379, database `db`); the test is skipped when none answers."""
+    import redis
+
+    client = redis.Redis.from_url(f"redis://127.0.0.1:6379/{db}", socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    return client
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -24,7 +24,7 @@ from core.cache import ResilientRedisCache
 from core.models import WorkerHeartbeat
 from ippc.celery import app
 from listings.api import views as listing_views
-from tests.conftest import Cast, client_for, free_port
+from tests.conftest import Cast, client_for, free_port, local_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -125,13 +125,8 @@ def test_throttled_api_calls_keep_answering_while_redis_is_down(cast: Cast, api:
 
 
 def test_the_cache_works_when_redis_answers(settings: Any) -> None:
-    import redis
-
+    local_redis(14)
     url = "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.exceptions.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
     cache = ResilientRedisCache(url, {"KEY_PREFIX": f"t{time.time_ns()}"})
     cache.set("k", "v", 30)
     assert cache.get("k") == "v"
@@ -144,14 +139,8 @@ def test_the_cache_works_when_redis_answers(settings: Any) -> None:
 def test_clearing_the_cache_leaves_the_brokers_keys_and_other_caches_alone() -> None:
     """The broker shares the cache's Redis database by default: clearing the cache (tests do it
     between throttled calls) must not drop queued tasks."""
-    import redis
-
+    client = local_redis(14)
     url = "redis://127.0.0.1:6379/14"
-    client = redis.Redis.from_url(url, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.exceptions.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
     run = time.time_ns()
     mine = ResilientRedisCache(url, {"KEY_PREFIX": f"t{run}[a]*"})  # glob characters are literal
     other = ResilientRedisCache(url, {"KEY_PREFIX": f"t{run}[a]"})
@@ -208,12 +197,7 @@ def test_readyz_is_503_when_the_broker_is_down_while_healthz_stays_200(client: C
 
 
 def test_readyz_needs_a_live_worker_on_every_queue(client: Client, real_broker: Any, settings: Any) -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1).ping()
-    except redis.exceptions.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    local_redis(15)
     real_broker("redis://127.0.0.1:6379/15")
     response = client.get("/readyz")
     assert response.status_code == 503

@@ -22,7 +22,7 @@ from listings.services import listing_image_upload, listings_ingest
 from portal import demo_art
 from takedowns.models import Notification
 from takedowns.services.notifications import notify
-from tests.conftest import Cast
+from tests.conftest import Cast, local_redis
 from tests.factories import IPRightFactory
 from tests.listings.kit import LOOPBACK_IMAGE, listing_item
 
@@ -207,16 +207,10 @@ def redis_broker() -> Iterator[tuple[Any, str]]:
     """Tasks go to the local Redis under a key prefix of the test's own (cleaned up afterwards)."""
     import uuid
 
-    import redis
-
     from ippc.celery import app
 
     url = "redis://127.0.0.1:6379/15"
-    client = redis.Redis.from_url(url, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.exceptions.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    client = local_redis(15)
     prefix = f"ippc-sweep-{uuid.uuid4().hex[:8]}:"
     previous = (app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_transport_options)
     app.conf.task_always_eager, app.conf.broker_url = False, url
