@@ -78,6 +78,11 @@ def baseline_root(rev: str) -> Path:
 _STATE: dict = {}
 
 
+def _reads_text(engine_root: Path) -> bool:
+    """Whether that engine's matcher looks for logos' words in the photo's text (since 2026-12-07)."""
+    return "text=" in (engine_root / "engine" / "matcher.py").read_text()
+
+
 def _init(engine_root: str) -> None:
     sys.path.insert(0, engine_root)
     import cv2
@@ -87,6 +92,12 @@ def _init(engine_root: str) -> None:
 
     assert Path(engine.matcher.__file__).resolve().is_relative_to(Path(engine_root).resolve())
     _STATE["engine"] = engine.matcher
+    # As listings/matching.py does: the photo's text is read (MATCH_OCR, on by default) and the
+    # matcher looks for each logo's words in it - where the engine can (not before 2026-12-07).
+    if _reads_text(Path(engine_root)):
+        import engine.ocr
+
+        _STATE["ocr"] = engine.ocr
 
 
 def _reference(item: tuple[str, str, str]) -> tuple[str, dict, float]:
@@ -119,9 +130,14 @@ def _query(item: tuple[str, str]) -> tuple[str, list[dict], float]:
     data = Path(path).read_bytes()
     started = time.process_time()
     engine = _STATE["engine"]
-    matches = _STATE["matcher"].match(engine.query_features(data))
+    if "ocr" in _STATE:
+        text = _STATE["ocr"].read_text(data).lines
+        matches = _STATE["matcher"].match(engine.query_features(data), text=text)
+    else:
+        matches = _STATE["matcher"].match(engine.query_features(data))
     spent = time.process_time() - started
-    return qid, [{"key": m.key, "score": m.score, "region": m.region} for m in matches], spent
+    rows = [{"key": m.key, "score": m.score, "region": m.region, "signal": m.signal} for m in matches]
+    return qid, rows, spent
 
 
 def run_engine(
@@ -194,6 +210,7 @@ def metrics(
     hits = misses = false = 0
     false_by_task = {"logo_free": 0, "other_brand": 0, "lookalike_word": 0, "logo_scene": 0, "two_logo": 0}
     region_good = 0
+    by_signal: dict[str, list[int]] = {}  # signal -> [found, false]
     both = []
     for q in queries:
         got = [m for m in matches.get(q["id"], []) if m["key"] in catalogue and m["score"] >= threshold]
@@ -203,6 +220,8 @@ def metrics(
             match = next((m for m in got if m["key"] == logo), None)
             ok = match is not None
             found_here += ok
+            if ok:
+                by_signal.setdefault(match.get("signal", "?"), [0, 0])[0] += 1
             hits += ok
             misses += not ok
             for row in ["all", *conditions(inst, catalogue[logo])] + (
@@ -215,6 +234,8 @@ def metrics(
             both.append(found_here == len(truth))
         wrong = [m for m in got if m["key"] not in truth]
         false += len(wrong)
+        for m in wrong:
+            by_signal.setdefault(m.get("signal", "?"), [0, 0])[1] += 1
         if wrong:
             task = "lookalike_word" if q["task"] == "other_brand" and q.get("lookalike") else q["task"]
             false_by_task[task] += len(wrong)
@@ -230,6 +251,7 @@ def metrics(
         "two_logo_both_found": round(sum(both) / len(both), 4) if both else None,
         "region_iou_ge_0.5_share_of_found": round(region_good / hits, 4) if hits else None,
         "by_condition": {row: [round(sum(v) / len(v), 4), len(v)] for row, v in sorted(found_rows.items())},
+        "found_and_false_by_signal": dict(sorted(by_signal.items())),
     }
 
 
@@ -305,6 +327,11 @@ def print_report(report: dict) -> None:
     line("CPU ms per query image (median)", cur["ms_per_query_median"], base["ms_per_query_median"])
     line("CPU ms per query image (mean)", cur["ms_per_query_mean"], base["ms_per_query_mean"])
     line("CPU ms per reference (median)", cur["ms_per_reference_median"], base["ms_per_reference_median"])
+    if report.get("reads_text"):
+        print("  (today's CPU includes reading the photo's text, as the product does with MATCH_OCR on)")
+    for name, bv in (("today", c), ("baseline", b)):
+        signals = ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in bv.get("found_and_false_by_signal", {}).items())
+        print(f"marks found / false detections by signal, {name}: {signals or '-'}")
     print("recall by condition (instances):")
     for row, (value, n) in c["by_condition"].items():
         if row == "all":
@@ -347,6 +374,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"),
         "cpus": os.cpu_count(),
         "matcher_kwargs": args.matcher,
+        "reads_text": _reads_text(ROOT),
         "engines": {},
     }
     for name, root in (("current", ROOT), ("baseline", baseline_root(args.baseline))):

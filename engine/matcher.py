@@ -5,7 +5,7 @@ reference asset and `query_features` once per listing image (both JSON-serializa
 PostgreSQL), keep one `Matcher` per worker process fed from the database, and call `match`.
 The measurements behind the defaults are in bench/README.md ("Measurement diary").
 
-Three signals:
+Four signals:
 
 * **hash** (photos only): pHash and dHash of the border-trimmed, reduced image. Cheap; catches
   re-encodes, resizes, brightness/colour changes, mirrors, small overlays. Each reference is
@@ -19,6 +19,12 @@ Three signals:
   most similar to when that similarity reaches `mark_threshold` and beats every other logo by
   `mark_margin`. Catches what has too few corners for ORB: small, recoloured, printed marks, and
   every mark of a photo that shows several. A logo found geometrically keeps that match.
+* **logo_text** (logos with words): a logo's words are read once when it is registered
+  (`engine.ocr.logo_words`), and `match(..., text=lines)` looks for them in the lines read in the
+  photo (`engine.ocr`, MATCH_OCR): the same letters in any case, spacing or font, no misspelling
+  (another brand's name two letters away is not this logo). Catches word and combined marks
+  whose letters the embedder and ORB confuse with other words or cannot see small; the region
+  is the line read. A logo found by its look keeps that match.
 
 Decoding. A JPEG is decoded by libjpeg straight to grayscale at the smallest 1/2^k scale that
 leaves enough pixels (entropy decoding is most of the cost; no scale avoids it). Hash-only
@@ -71,12 +77,13 @@ results at once and their rows dropped at the next re-index.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 import cv2
 import numpy as np
 
-from engine import logo_model
+from engine import logo_model, ocr
 from engine.hamming_index import HammingIndex
 from engine.images import (
     DIHEDRAL,
@@ -100,6 +107,8 @@ from engine.local_features import (
     verify,
     with_extra,
 )
+from engine.ocr import TextLine
+from engine.text_signals import WordMarkMatcher
 
 QUERY_SIDE = 640  # long side of the grayscale image ORB runs on (a JPEG: libjpeg's smallest 1/2^k
 # scale still >= this, then area-reduced to it)
@@ -155,6 +164,7 @@ class ReferenceFeatures:
     variants: list[str]  # variant names, in the order of every hashes list
     local: bytes  # LocalFeatures.to_bytes(), b"" if none
     marks: bytes = b""  # logos: the embedder's vectors of the mark (logo_model.encode_vectors)
+    words: tuple[str, ...] = ()  # logos: the words printed in it (`engine.ocr.logo_words`)
 
     def to_json(self) -> dict:
         return {
@@ -165,6 +175,7 @@ class ReferenceFeatures:
             "variants": list(self.variants),
             "local": _b64(self.local),
             "marks": _b64(self.marks),
+            "words": list(self.words),
         }
 
     @classmethod
@@ -177,6 +188,7 @@ class ReferenceFeatures:
             variants=list(data["variants"]),
             local=base64.b64decode(data.get("local") or ""),
             marks=base64.b64decode(data.get("marks") or ""),
+            words=tuple(data.get("words") or ()),
         )
 
 
@@ -296,6 +308,7 @@ class _LogoRendering:
     ink: np.ndarray  # float32 [0, 1] ink, scaled to LOGO_SIDE on its long side (no padding)
     rendered: np.ndarray  # uint8, dark ink on a light ground, padded by LOGO_PAD
     crops: tuple[np.ndarray, ...] = ()  # the embedder's views: the upload on white, its bare ink
+    bare: np.ndarray | None = None  # uint8 RGB, the ink's box at the decoded size, dark on light: what is read
 
     @property
     def extent(self) -> tuple[int, int, int, int]:
@@ -314,11 +327,12 @@ def _render_logo(data: bytes) -> _LogoRendering:
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     crops = _mark_crops(image, ink, (float(x0), float(y0), float(x1), float(y1)))
     crop = ink[y0:y1, x0:x1]
+    bare = np.repeat((235.0 - 215.0 * crop)[..., None], 3, axis=2).astype(np.uint8)
     factor = LOGO_SIDE / max(crop.shape)
     size = (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor)))
     interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
     crop = np.clip(cv2.resize(crop, size, interpolation=interpolation), 0, 1)
-    return _LogoRendering(image.width, original_size, (int(x0), int(y0)), factor, crop, _paint(crop), crops)
+    return _LogoRendering(image.width, original_size, (int(x0), int(y0)), factor, crop, _paint(crop), crops, bare)
 
 
 def _mark_crops(image, ink: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:
@@ -389,6 +403,7 @@ def _logo_reference(data: bytes) -> ReferenceFeatures:
         variants=["identity"],
         local=local.to_bytes(),
         marks=logo_model.encode_vectors(logo_model.models().embed(np.stack(logo.crops))),
+        words=ocr.logo_words(logo.bare),
     )
 
 
@@ -473,7 +488,7 @@ def _iou(a, b) -> float:
 @dataclass(frozen=True)
 class ImageMatch:
     key: object
-    signal: str  # "hash", "local" or "logo" (the learned stage)
+    signal: str  # "hash", "local", "logo" (the learned stage) or "logo_text" (its words read in the photo)
     score: float  # 0..1
     hash_distance: int | None
     variant: str | None
@@ -481,6 +496,7 @@ class ImageMatch:
     region: list[tuple[float, float]] | None  # the reference's 4 corners in the query, original px
     keypoints: list[tuple[float, float, float, float]] = field(default_factory=list)  # (ref x, y, query x, y)
     similarity: float | None = None  # "logo": the embeddings' cosine similarity
+    text: str | None = None  # "logo_text": the line read in the photo that holds the logo's words
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -576,6 +592,8 @@ class Matcher:
         self._mark_matrix: np.ndarray | None = None  # all vectors stacked (rebuilt when stale)
         self._mark_owner = np.empty(0, np.int64)  # slot of each column of the per-logo similarities
         self._mark_starts = np.empty(0, np.int64)
+        self._words: dict[object, tuple[str, ...]] = {}  # logo key -> the words printed in it
+        self._word_matcher: WordMarkMatcher | None = None  # over `_words` (rebuilt when stale)
         self._logo_slots = np.zeros(0, bool)
         self._dead_slots: set[int] = set()
         self._hashes = HammingIndex(radius=hash_radius)
@@ -621,12 +639,17 @@ class Matcher:
         if features.marks:
             self._mark_rows[slot] = logo_model.decode_vectors(features.marks)
             self._mark_matrix = None
+        if features.kind == "logo" and features.words:
+            self._words[key] = features.words
+            self._word_matcher = None
 
     def remove(self, key: object) -> bool:
         ref = self._refs.pop(key, None)
         if ref is None:
             return False
         del self._by_slot[ref.slot]
+        if self._words.pop(key, None) is not None:
+            self._word_matcher = None
         if self._mark_rows.pop(ref.slot, None) is not None:
             self._mark_matrix = None
         for entry in ref.hash_entries:
@@ -953,8 +976,11 @@ class Matcher:
             )
         return best
 
-    def match(self, query: QueryFeatures) -> list[ImageMatch]:
-        """At most one match (the best) per reference, best first; [] when nothing passes."""
+    def match(self, query: QueryFeatures, *, text: Sequence[TextLine] = ()) -> list[ImageMatch]:
+        """At most one match (the best) per reference, best first; [] when nothing passes.
+
+        `text`: the lines read in the photo (`engine.ocr`), where a logo's words are looked for.
+        """
         _seed_rng()
         found = self._hash_matches(query)
         if query.local:
@@ -962,4 +988,33 @@ class Matcher:
         for key, mark in self._mark_matches(query).items():
             if key not in found:  # a geometric match already says where, keypoint by keypoint
                 found[key] = mark
+        for key, read in self._word_matches(text).items():
+            if key not in found:  # a match on the mark's look draws the whole mark
+                found[key] = read
         return sorted(found.values(), key=lambda m: (-m.score, str(m.key)))
+
+    def _word_matches(self, lines: Sequence[TextLine]) -> dict[object, ImageMatch]:
+        """Logos whose words are read in the photo, line by line: exactly, or as the same letters
+        in another case, spacing or look-alike digits (no misspellings: another brand's word two
+        letters away is not this logo). Scored by the reader's confidence in the line; the region
+        is the line's quadrilateral."""
+        if not lines or not self._words:
+            return {}
+        if self._word_matcher is None:
+            entries = [(key, word) for key, words in self._words.items() for word in words]
+            self._word_matcher = WordMarkMatcher(entries, max_edit_distance=0)
+        found: dict[object, ImageMatch] = {}
+        for line in lines:
+            for key, _ in self._word_matcher.find(title=line.text):
+                if key in self._refs and (key not in found or line.score > found[key].score):
+                    found[key] = ImageMatch(
+                        key=key,
+                        signal="logo_text",
+                        score=round(float(line.score), 4),
+                        hash_distance=None,
+                        variant=None,
+                        inliers=0,
+                        region=[(float(x), float(y)) for x, y in line.quad],
+                        text=line.text,
+                    )
+        return found

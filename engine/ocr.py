@@ -42,6 +42,10 @@ GATE_MIN_HEIGHT = 4
 GATE_MAX_HEIGHT = 60
 GATE_MIN_LETTERS = 3
 COARSE_SIDE = 320  # the detector's second gate: a copy this long finds large text in ~1/8 of its full cost
+# The words of a registered logo (`logo_words`): lines with at least this many letters and digits.
+# Shorter readings of a logo (an "S", a "6" in a glyph) are found in every other photo.
+LOGO_WORD_MIN_CHARS = 4
+LOGO_READ_SIDE = 640  # long side of the copy of the logo's ink box that is read (padded on every side)
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,33 @@ def read_array(rgb: np.ndarray, *, gate: bool = True, original_size: tuple[int, 
     result.lines.sort(key=lambda line: (line.box[1], line.box[0]))
     result.ms = (time.perf_counter() - started) * 1000
     return result
+
+
+def logo_words(rgb: np.ndarray) -> tuple[str, ...]:
+    """The words printed in a registered logo (the upload flattened on white, cropped to its ink):
+    its longest line read with `MIN_LINE_SCORE` that has `LOGO_WORD_MIN_CHARS` letters or digits
+    and is not counterfeit talk, or () for a logo without such text (most symbols).
+
+    Only the longest line: the other lines of a combined mark are taglines and company words
+    ("THE", "COMPANY") that would be found in unrelated photos. Read in full (no gate): large
+    letters are not the gate's letter-shaped blobs, and a logo is read once, when registered.
+    """
+    from engine.text_signals import counterfeit_terms
+
+    height, width = rgb.shape[:2]
+    scale = LOGO_READ_SIDE / max(height, width)
+    image = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    pad = LOGO_READ_SIDE // 8
+    image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    lines = [
+        line
+        for line in read_array(np.ascontiguousarray(image), gate=False).lines
+        if sum(ch.isalnum() for ch in line.text) >= LOGO_WORD_MIN_CHARS and not counterfeit_terms(title=line.text)
+    ]
+    if not lines:
+        return ()
+    best = max(lines, key=lambda line: (sum(ch.isalnum() for ch in line.text), line.score))
+    return (best.text,)
 
 
 def read_text(data: bytes, *, gate: bool = True) -> OcrResult:

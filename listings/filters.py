@@ -22,8 +22,8 @@ class DetectionFilter(django_filters.FilterSet):
     signal = django_filters.CharFilter(
         method="filter_signal",
         help_text=(
-            'A signal that fired, e.g. "image:hash", "image:local", "image:logo", '
-            '"image:text" (text read in a photo) or "text"'
+            'A signal that fired, e.g. "image:hash", "image:local", "image:logo", "image:logo_text" '
+            '(a logo\'s words read in a photo), "image:text" (text read in a photo) or "text"'
         ),
     )
     min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte", help_text="0 to 1")

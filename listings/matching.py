@@ -257,8 +257,10 @@ def listing_findings(catalogue: references.Catalogue, listing: Listing, summary:
         try:
             with image.file.open("rb") as handle:
                 data = handle.read()
-            matches = catalogue.matcher.match(query_features(data, logos=settings.MATCH_LOGO_MODEL))
             reading = _reading(image, data, summary)
+            features = query_features(data, logos=settings.MATCH_LOGO_MODEL)
+            # A logo's words read in the photo find it too (signal "logo_text").
+            matches = catalogue.matcher.match(features, text=reading.lines if reading is not None else ())
         except (OSError, ValueError, SyntaxError) as exc:  # permanent: recorded on the image, not retried
             summary.image_failures += 1
             summary.failed_images[image.pk] = f"Could not read the image: {exc}"[:2000]
@@ -356,6 +358,12 @@ def _evidence_caption(finding: Finding) -> list[str]:
         lines.append(
             f"Logo model: the boxed mark's similarity to the logo is {match.get('similarity'):.2f} "
             f"(threshold {thresholds.get('logo_similarity', 0):.2f}, and clearly closer than to any other logo)"
+        )
+    elif match.get("signal") == "logo_text":
+        lines.append(
+            f"The words of the logo, read in the photo (boxed): “{(match.get('text') or '')[:60]}”, "
+            f"read with confidence {match.get('score'):.2f} (threshold {thresholds.get('image_min_score', 0):.2f}); "
+            "the same letters, no misspelling allowed"
         )
     elif match:
         lines.append(

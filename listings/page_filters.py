@@ -18,11 +18,20 @@ SIGNAL_LABELS = {
     "image:hash": "Image, same picture",
     "image:local": "Image, features match",
     "image:logo": "Logo",
+    "image:logo_text": "Logo's words in the photo",
     "image:text": "Text in the photo",
     "text": "Text (word mark)",
     "price": "Price below range",
 }
-LEAD_SIGNALS = ("image:relisted", "image:hash", "image:local", "image:logo", "image:text", "text")
+LEAD_SIGNALS = (
+    "image:relisted",
+    "image:hash",
+    "image:local",
+    "image:logo",
+    "image:logo_text",
+    "image:text",
+    "text",
+)
 PRICE = "price"
 
 

@@ -114,3 +114,83 @@ def test_reading_photos_can_be_switched_off(cast: Cast, right_a, settings) -> No
     listing = _listing("OCR7", demo_art.product_photo_with_text("bag", seed=5, lines=BANNER))
     assert ListingImage.objects.get(listing=listing).ocr == {}
     assert not Detection.objects.filter(listing=listing).exists()
+
+
+def _word_logo(word: str) -> bytes:
+    """A combined mark as a brand uploads it: a symbol beside its name, on white."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 200), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((20, 40, 140, 160), fill=(180, 40, 40))
+    draw.text((170, 50), word, font=demo_art._font(84), fill=(180, 40, 40))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _name_logo(cast: Cast, right):
+    return brand_services.asset_create(
+        actor=cast.manager_a, brand=cast.brand_a, right=right, kind="logo", label="Name logo",
+        image=SimpleUploadedFile("logo.png", _word_logo("Aurora")),
+    )  # fmt: skip
+
+
+def test_a_logos_words_printed_in_a_photo_are_a_logo_detection_that_draws_the_line(cast: Cast, right_a) -> None:
+    asset = _name_logo(cast, right_a)
+    asset.refresh_from_db()
+    assert asset.features["engine"]["words"] == ["Aurora"]  # read once, when registered
+    # No word-mark asset, no counterfeit talk, a clean title: only the logo's words in the photo.
+    listing = _listing("OCR9", demo_art.product_photo_with_text("bag", seed=4, lines=[("AURORA", 30)]))
+
+    detection = Detection.objects.get(listing=listing, brand=cast.brand_a)
+    assert detection.signals == ["image:logo_text"]
+    assert detection.asset_id == asset.pk
+    match = detection.evidence["image_match"]
+    assert match["signal"] == "logo_text"
+    assert match["text"] == "AURORA"
+    assert detection.score >= 0.5
+    (x0, y0), _, (x1, y1), _ = match["region"]  # the label at the top of the 640 px photo, centred
+    assert 180 < x0 < x1 < 460
+    assert 20 < y0 < y1 < 110
+    assert default_storage.exists(detection.evidence_image.name)
+
+    # Another brand's name two letters away is not this logo's words.
+    other = _listing("OCR10", demo_art.product_photo_with_text("bag", seed=4, lines=[("AUDORE", 30)]))
+    assert not Detection.objects.filter(listing=other).exists()
+
+
+def test_with_ocr_off_a_logos_words_find_nothing(cast: Cast, right_a, settings) -> None:
+    settings.MATCH_OCR = False
+    _name_logo(cast, right_a)
+    listing = _listing("OCR11", demo_art.product_photo_with_text("bag", seed=4, lines=[("AURORA", 30)]))
+    assert not Detection.objects.filter(listing=listing).exists()
+
+
+def test_reprocessing_reads_the_words_of_logos_registered_before_they_were_read(cast: Cast, right_a) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from brands.models import ReferenceAsset
+    from listings import references
+
+    asset = _name_logo(cast, right_a)
+    asset.refresh_from_db()
+    engine = {k: v for k, v in asset.features["engine"].items() if k != "words"}  # as an older engine stored it
+    ReferenceAsset.objects.filter(pk=asset.pk).update(features={**asset.features, "engine": engine})
+    references.reset()
+    listing = _listing("OCR12", demo_art.product_photo_with_text("bag", seed=4, lines=[("AURORA", 30)]))
+    assert not Detection.objects.filter(listing=listing).exists()
+
+    out = StringIO()
+    call_command("reprocess_matching", stdout=out)
+    assert "1 reference(s) queued" in out.getvalue()
+    assert ReferenceAsset.objects.get(pk=asset.pk).features["engine"]["words"] == ["Aurora"]
+    assert Detection.objects.filter(listing=listing, asset=asset, signals=["image:logo_text"]).exists()
+
+    out = StringIO()
+    call_command("reprocess_matching", stdout=out)  # read now: nothing left to do
+    assert "0 reference(s) queued" in out.getvalue()

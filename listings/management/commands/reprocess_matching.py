@@ -1,6 +1,7 @@
 """Bring stored data up to the current matching engine: reference features and listing-image hashes.
 
-    manage.py reprocess_matching                 # references without engine features, logos without model vectors
+    manage.py reprocess_matching                 # references without engine features, logos without model
+                                                 # vectors or not yet read for their words
     manage.py reprocess_matching --all           # every image reference, e.g. after an engine upgrade
     manage.py reprocess_matching --images        # also re-hash every stored listing image and match it again
 
@@ -24,11 +25,12 @@ from listings.models import ListingImage
 
 
 def _outdated(asset: ReferenceAsset) -> bool:
-    """No engine features, or a logo without the learned stage's vectors (computed before it existed)."""
+    """No engine features, or a logo computed before the learned stage (no vectors) or before its
+    words were read (no "words" key; an empty list is a logo read and found without words)."""
     engine = (asset.features or {}).get("engine")
     if not engine:
         return True
-    return asset.kind == ReferenceAsset.Kind.LOGO and not engine.get("marks")
+    return asset.kind == ReferenceAsset.Kind.LOGO and (not engine.get("marks") or "words" not in engine)
 
 
 class Command(BaseCommand):
