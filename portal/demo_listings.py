@@ -46,6 +46,8 @@ LISTINGS: list[tuple[str, str, str, str, str, str, str, str]] = [
     ("X-205", "S-3300", "Shoulder bag with embossed sun", "Soft leather look, new season.", "35", "bags", "bag", "sun:printed"),
     # The brand's name and the replica banner only in the photo, the title clean: read by OCR.
     ("X-206", "S-3107", "Leather shoulder bag, new season", "Quality exactly as in the photos.", "42", "bags", "bag", "text:AURORA|REPLICA 1:1"),
+    # The word in Nordpeak's logo on the label, spaced out (ORB finds no logo in it): read, not seen.
+    ("X-404", "S-4410", "Hiking shell jacket, waterproof", "Taped seams, two chest pockets.", "64", "clothing", "jacket", "text:N O R D P E A K"),
 ]  # fmt: skip
 
 

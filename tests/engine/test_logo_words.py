@@ -137,3 +137,15 @@ def test_logo_words_reads_only_a_confident_line_of_four_or_more_letters():
     draw.text((30, 80), "ORVANTIS", font=_font(BOLD, 80), fill="black")
     draw.text((30, 190), "CO", font=_font(BOLD, 40), fill="black")
     assert ocr.logo_words(np.asarray(image)) == ("ORVANTIS",)
+
+
+def test_a_look_alike_word_read_where_the_logo_was_seen_overrules_the_look(catalogue):
+    matcher, _ = catalogue
+    lookalike = photo_with_text("KESTRIX")  # another brand's word, two letters from the logo's
+    seen = {m.key: m for m in matcher.match(query_features(lookalike))}
+    assert seen["kestrel"].signal == "local"  # ORB pairs the shared letters of the same capitals
+    assert "kestrel" not in {m.key for m in found(matcher, lookalike)}  # the text read there says otherwise
+
+    genuine = photo_with_text("KESTREL", seed=5)
+    kept = {m.key: m for m in found(matcher, genuine)}
+    assert kept["kestrel"].signal == "local"  # the text agrees: the match on its look stands

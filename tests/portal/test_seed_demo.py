@@ -152,6 +152,13 @@ def test_demo_listings_are_matched_with_detections_in_several_states() -> None:
     assert "text" not in read.signals
     assert {entry["found"] for entry in read.evidence["photo_text"]} >= {"AURORA"}
     assert read.evidence_image
+    # X-404's label spells out the word in Nordpeak's logo, spaced (ORB finds no logo there): found by
+    # reading it, a logo detection that draws the line read.
+    worded = Detection.objects.get(listing__external_id="X-404", brand__name="Nordpeak Outdoor")
+    assert worded.signals[0] == "image:logo_text"
+    assert worded.evidence["image_match"]["text"] == "NORDPEAK"
+    assert worded.evidence["reference"]["kind"] == "logo"
+    assert worded.evidence_image
     # Stay-down: X-207's photo, removed by Aurora's approved takedown, re-listed by another seller as X-208
     # (cropped, re-encoded): the only re-listed content, first in Maya's queue. Look-alike demo shots are not.
     relisted = Detection.objects.filter(signals__0="image:relisted")
