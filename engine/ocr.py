@@ -18,6 +18,7 @@ benchmark (bench/ocr_bench.py); its figures are in bench/README.md.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -148,6 +149,7 @@ def text_regions(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
 
 _lock = threading.Lock()
 _engine = None
+_logo_words_seen: dict[bytes, tuple[str, ...]] = {}  # the last 256 logos read, by their pixels
 
 
 def _ocr_engine():
@@ -260,6 +262,9 @@ def logo_words(rgb: np.ndarray) -> tuple[str, ...]:
     """
     from engine.text_signals import counterfeit_terms
 
+    digest = hashlib.sha256(np.ascontiguousarray(rgb).tobytes() + repr(rgb.shape).encode()).digest()
+    if digest in _logo_words_seen:  # the same logo again (re-uploaded, reprocessed): read once
+        return _logo_words_seen[digest]
     height, width = rgb.shape[:2]
     scale = LOGO_READ_SIDE / max(height, width)
     image = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
@@ -270,10 +275,15 @@ def logo_words(rgb: np.ndarray) -> tuple[str, ...]:
         for line in read_array(np.ascontiguousarray(image), gate=False).lines
         if sum(ch.isalnum() for ch in line.text) >= LOGO_WORD_MIN_CHARS and not counterfeit_terms(title=line.text)
     ]
-    if not lines:
-        return ()
-    best = max(lines, key=lambda line: (sum(ch.isalnum() for ch in line.text), line.score))
-    return (best.text,)
+    words = ()
+    if lines:
+        best = max(lines, key=lambda line: (sum(ch.isalnum() for ch in line.text), line.score))
+        words = (best.text,)
+    with _lock:
+        if len(_logo_words_seen) >= 256:
+            _logo_words_seen.pop(next(iter(_logo_words_seen)))
+        _logo_words_seen[digest] = words
+    return words
 
 
 def read_text(data: bytes, *, gate: bool = True) -> OcrResult:
