@@ -207,7 +207,13 @@ def _explanations(evidence: dict[str, Any]) -> list[str]:
                 f"{match['inliers']} distinctive points of the listing's image line up with the reference under "
                 f"one geometric transformation; at least {thresholds.get('min_inliers', '?')} are needed."
             )
-        if match.get("score") is not None:
+        if match.get("signal") == "logo_text" and match.get("score") is not None:
+            lines.append(
+                f"The words of the registered logo are read in the listing's image as “{match.get('text') or ''}” "
+                f"(boxed in the picture), letter for letter, with confidence {float(match['score']):.2f}; "
+                f"detections need at least {thresholds.get('image_min_score', '?')}."
+            )
+        elif match.get("score") is not None:
             lines.append(
                 f"Image similarity {float(match['score']):.2f}; detections need at least "
                 f"{thresholds.get('image_min_score', '?')}."

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 
 from brands import services as brand_services
 from engine.ocr import OCR_VERSION
@@ -156,6 +158,10 @@ def test_a_logos_words_printed_in_a_photo_are_a_logo_detection_that_draws_the_li
     assert 180 < x0 < x1 < 460
     assert 20 < y0 < y1 < 110
     assert default_storage.exists(detection.evidence_image.name)
+    client = Client()
+    client.force_login(cast.manager_a)
+    page = client.get(reverse("listings:detection-detail", args=[detection.pk])).content.decode()
+    assert "The words of the registered logo are read in the listing&#x27;s image as “AURORA”" in page
 
     # Another brand's name two letters away is not this logo's words.
     other = _listing("OCR10", demo_art.product_photo_with_text("bag", seed=4, lines=[("AUDORE", 30)]))
