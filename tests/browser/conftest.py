@@ -103,7 +103,7 @@ def demo_site(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) ->
         return result.stdout
 
     run("migrate", "--noinput", "-v", "0")
-    seed_output = run("seed_demo", "--password", password)
+    seed_output = run("seed_demo", f"--password={password}")  # "=": a password may start with "-"
     log_path = tmp / "server.log"
     processes: list[subprocess.Popen] = []
     celery = [sys.executable, "-m", "celery", "-A", "ippc"]
