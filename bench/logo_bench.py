@@ -30,6 +30,8 @@ Figures, for the engine as the product uses it (every returned logo match counts
 from __future__ import annotations
 
 import argparse
+import importlib
+import inspect
 import json
 import os
 import random
@@ -78,9 +80,9 @@ def baseline_root(rev: str) -> Path:
 _STATE: dict = {}
 
 
-def _reads_text(engine_root: Path) -> bool:
+def _reads_text(matcher_module) -> bool:
     """Whether that engine's matcher looks for logos' words in the photo's text (since 2026-12-07)."""
-    return "text=" in (engine_root / "engine" / "matcher.py").read_text()
+    return "text" in inspect.signature(matcher_module.Matcher.match).parameters
 
 
 def _init(engine_root: str) -> None:
@@ -94,7 +96,7 @@ def _init(engine_root: str) -> None:
     _STATE["engine"] = engine.matcher
     # As listings/matching.py does: the photo's text is read (MATCH_OCR, on by default) and the
     # matcher looks for each logo's words in it - where the engine can (not before 2026-12-07).
-    if _reads_text(Path(engine_root)):
+    if _reads_text(engine.matcher):
         import engine.ocr
 
         _STATE["ocr"] = engine.ocr
@@ -130,11 +132,8 @@ def _query(item: tuple[str, str]) -> tuple[str, list[dict], float]:
     data = Path(path).read_bytes()
     started = time.process_time()
     engine = _STATE["engine"]
-    if "ocr" in _STATE:
-        text = _STATE["ocr"].read_text(data).lines
-        matches = _STATE["matcher"].match(engine.query_features(data), text=text)
-    else:
-        matches = _STATE["matcher"].match(engine.query_features(data))
+    reading = {"text": _STATE["ocr"].read_text(data).lines} if "ocr" in _STATE else {}
+    matches = _STATE["matcher"].match(engine.query_features(data), **reading)
     spent = time.process_time() - started
     rows = [{"key": m.key, "score": m.score, "region": m.region, "signal": m.signal} for m in matches]
     return qid, rows, spent
@@ -374,7 +373,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"),
         "cpus": os.cpu_count(),
         "matcher_kwargs": args.matcher,
-        "reads_text": _reads_text(ROOT),
+        "reads_text": _reads_text(importlib.import_module("engine.matcher")),  # today's engine (ROOT)
         "engines": {},
     }
     for name, root in (("current", ROOT), ("baseline", baseline_root(args.baseline))):

@@ -1030,7 +1030,7 @@ class Matcher:
             line
             for line in lines
             if line.score >= VETO_MIN_SCORE
-            and sum(ch.isalnum() for ch in line.text) >= ocr.LOGO_WORD_MIN_CHARS
+            and ocr.letters_in(line.text) >= ocr.LOGO_WORD_MIN_CHARS
             and _share_inside(line.box, region) >= VETO_MIN_OVERLAP
         ]
         if not inside:

@@ -251,6 +251,11 @@ def read_array(rgb: np.ndarray, *, gate: bool = True, original_size: tuple[int, 
     return result
 
 
+def letters_in(text: str) -> int:
+    """Letters and digits in a line read (what `LOGO_WORD_MIN_CHARS` counts)."""
+    return sum(ch.isalnum() for ch in text)
+
+
 def logo_words(rgb: np.ndarray) -> tuple[str, ...]:
     """The words printed in a registered logo (the upload flattened on white, cropped to its ink):
     its longest line read with `MIN_LINE_SCORE` that has `LOGO_WORD_MIN_CHARS` letters or digits
@@ -273,11 +278,11 @@ def logo_words(rgb: np.ndarray) -> tuple[str, ...]:
     lines = [
         line
         for line in read_array(np.ascontiguousarray(image), gate=False).lines
-        if sum(ch.isalnum() for ch in line.text) >= LOGO_WORD_MIN_CHARS and not counterfeit_terms(title=line.text)
+        if letters_in(line.text) >= LOGO_WORD_MIN_CHARS and not counterfeit_terms(title=line.text)
     ]
     words = ()
     if lines:
-        best = max(lines, key=lambda line: (sum(ch.isalnum() for ch in line.text), line.score))
+        best = max(lines, key=lambda line: (letters_in(line.text), line.score))
         words = (best.text,)
     with _lock:
         if len(_logo_words_seen) >= 256:
