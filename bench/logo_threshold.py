@@ -1,12 +1,12 @@
-"""Choose the learned logo stage's thresholds (MATCH_LOGO_SIMILARITY, MATCH_LOGO_MARGIN and the
-detector confidence, engine.logo_model.MIN_DETECTION) on the logo
+"""Choose the learned logo stage's thresholds (MATCH_LOGO_SIMILARITY, MATCH_LOGO_MARGIN,
+MATCH_LOGO_COHORT_MARGIN and the detector confidence, engine.logo_model.MIN_DETECTION) on the logo
 benchmark's TUNE split only; bench/logo_bench.py then reports them on the unseen split.
 
     .venv/bin/python bench/logo_threshold.py            (~2 min on 2 cores)
 
 Every query photo is featured and read once (as the product reads it, MATCH_OCR on); the
 geometric (ORB) matches and the logos' words are matched once with the learned stage off; then
-every (similarity, margin) pair of the grid is applied to the stored embeddings - a mark whose
+every (similarity, margin, cohort margin) of the grid is applied to the stored embeddings - a mark whose
 best logo the text read inside its box contradicts is dropped, as the matcher drops it - and the
 union of the signals is scored as logo_bench.py scores it. The pair printed last is the one with
 the highest recall whose precision is >= --precision (default TARGET_PRECISION) with no detection
@@ -34,6 +34,7 @@ TARGET_PRECISION = 0.95
 SIMILARITIES = [round(0.60 + 0.02 * i, 2) for i in range(18)]
 MARGINS = [0.0, 0.02, 0.04, 0.06, 0.08, 0.10, 0.12]
 CONFIDENCES = [0.1, 0.2, 0.3, 0.4, 0.5]
+COHORT_MARGINS = [None, 0.0, 0.02, 0.04, 0.06, 0.08]  # None: no cohort
 
 _STATE: dict = {}
 
@@ -108,8 +109,11 @@ def main() -> None:
         look = ImageMatch(key=key, signal="logo", score=1.0, hash_distance=None, variant=None, inliers=0, region=region)
         return words._reads_otherwise(key, look, read[qid])
 
-    # Per query mark: its best logo, that similarity and the runner-up's.
-    decisions: dict[str, list[tuple[str, float, float]]] = {}
+    # Per query mark: its best logo, that similarity, the runner-up's and the closest cohort mark's.
+    from engine.matcher import cohort_of_others
+
+    cohort = cohort_of_others(logo_model.models().cohort, np.concatenate(ref_vectors))
+    decisions: dict[str, list[tuple[str, float, float, float, float]]] = {}
     crops = len(logo_model.CROP_SCALES)
     for qid, (_geometric, vectors) in found.items():
         out = []
@@ -120,31 +124,38 @@ def main() -> None:
             key = keys[order[0]]
             if contradicted(qid, key, first // crops):
                 continue
-            out.append((key, float(per_logo[order[0]]), float(per_logo[order[1]]), confidence[qid][first // crops]))
+            other = float((group @ cohort.T).max()) if len(cohort) else -1.0
+            out.append(
+                (key, float(per_logo[order[0]]), float(per_logo[order[1]]), confidence[qid][first // crops], other)
+            )
         decisions[qid] = out
     best = None
     print(
-        f"{'conf':>5} {'similarity':>10} {'margin':>6} {'recall':>7} {'precision':>9} {'logo-free FP':>12} {'other FP':>8}"
+        f"{'conf':>5} {'similarity':>10} {'margin':>6} {'cohort':>6} {'recall':>7} {'precision':>9} "
+        f"{'logo-free FP':>12} {'other FP':>8}"
     )
-    for similarity, margin, conf in ((s, m, c) for c in CONFIDENCES for s in SIMILARITIES for m in MARGINS):
-        if True:
-            matches = {}
-            for qid, (geometric, _vectors) in found.items():
-                named = {key: 1.0 for key in geometric if key in by_id}
-                for key, value, runner, detected in decisions[qid]:
-                    if value >= similarity and value - runner >= margin and detected >= conf:
-                        named.setdefault(key, 1.0)
-                matches[qid] = [{"key": key, "score": score, "region": None} for key, score in named.items()]
-            m = logo_bench.metrics(queries, by_id, matches)
-            fp = m["false_detections_by_query_kind"]
-            print(
-                f"{conf:>5.2f} {similarity:>10.2f} {margin:>6.2f} {m['recall']:>7.3f} {m['precision']:>9.3f} "
-                f"{fp['logo_free']:>12} {fp['other_brand'] + fp['lookalike_word']:>8}"
-            )
-            ok = m["precision"] >= args.precision and fp["logo_free"] == 0
-            if ok and (best is None or m["recall"] > best[3]):
-                best = (similarity, margin, conf, m["recall"], m["precision"])
-    print(f"chosen on the tune split: similarity, margin, detector confidence, recall, precision = {best}")
+    grid = ((s, m, c, k) for k in COHORT_MARGINS for c in CONFIDENCES for s in SIMILARITIES for m in MARGINS)
+    for similarity, margin, conf, cohort_margin in grid:
+        matches = {}
+        for qid, (geometric, _vectors) in found.items():
+            named = {key: 1.0 for key in geometric if key in by_id}
+            for key, value, runner, detected, other in decisions[qid]:
+                passes = value >= similarity and value - runner >= margin and detected >= conf
+                if passes and (cohort_margin is None or value - other >= cohort_margin):
+                    named.setdefault(key, 1.0)
+            matches[qid] = [{"key": key, "score": score, "region": None} for key, score in named.items()]
+        m = logo_bench.metrics(queries, by_id, matches)
+        fp = m["false_detections_by_query_kind"]
+        print(
+            f"{conf:>5.2f} {similarity:>10.2f} {margin:>6.2f} {cohort_margin if cohort_margin is not None else '-':>6} "
+            f"{m['recall']:>7.3f} {m['precision']:>9.3f} {fp['logo_free']:>12} {fp['other_brand'] + fp['lookalike_word']:>8}"
+        )
+        ok = m["precision"] >= args.precision and fp["logo_free"] == 0
+        if ok and (best is None or m["recall"] > best[4]):
+            best = (similarity, margin, cohort_margin, conf, m["recall"], m["precision"])
+    print(
+        f"chosen on the tune split: similarity, margin, cohort margin, detector confidence, recall, precision = {best}"
+    )
 
 
 if __name__ == "__main__":

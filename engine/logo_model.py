@@ -10,10 +10,16 @@ module; onnxruntime runs them single-threaded, so each worker process uses one c
   the same mark as uploaded and as photographed (recoloured, rotated, printed, occluded...) lands
   close, different marks apart. Matching compares vectors (a dot product per reference), so a
   query costs the same whatever marks it shows, and the matcher's index is a matrix.
+* `cohort`: the embeddings of the marks the embedder was trained on (COHORT_FILE, built with it by
+  training/logo_train.py), none of them anyone's registered logo. They stand for "some other
+  brand's mark": a box that is at least as close to one of them as to a registered logo is more
+  likely another brand's mark than that logo (`engine.matcher.Matcher`, `mark_cohort_margin`).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +30,7 @@ import numpy as np
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 DETECTOR_FILE = "logo_detector.onnx"
 EMBEDDER_FILE = "logo_embedder.onnx"
+COHORT_FILE = "logo_cohort.npz"  # "vectors": (marks, views, 128) float16; "embedder_sha256": what made them
 DETECT_SIDE = 320
 STRIDE = 4
 EMBED_SIDE = 64
@@ -52,6 +59,12 @@ class LogoModels:
         providers = ["CPUExecutionProvider"]
         self.detector = ort.InferenceSession(str(directory / DETECTOR_FILE), options, providers=providers)
         self.embedder = ort.InferenceSession(str(directory / EMBEDDER_FILE), options, providers=providers)
+        self.directory = directory
+
+    @functools.cached_property
+    def cohort(self) -> np.ndarray:
+        """The cohort's vectors, (marks, views, 128), read on first use (`load_cohort`)."""
+        return load_cohort(self.directory)
 
     def detect(self, rgb: np.ndarray, *, max_marks: int = MAX_MARKS, threshold: float | None = None) -> list[Mark]:
         """Boxes of the marks in `rgb` (uint8 H x W x 3), most confident first (default threshold:
@@ -90,6 +103,31 @@ class LogoModels:
         batch = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
         (vectors,) = self.embedder.run(None, {"image": batch})
         return vectors.astype(np.float32)
+
+
+def load_cohort(directory: Path = MODELS_DIR) -> np.ndarray:
+    """The cohort's vectors, (marks, views, 128) float32. Raises RuntimeError when they were not made
+    by the embedder beside them: vectors of another embedder are not comparable."""
+    with np.load(directory / COHORT_FILE) as data:
+        vectors = data["vectors"].astype(np.float32)
+        built_by = str(data["embedder_sha256"])
+    embedder = hashlib.sha256((directory / EMBEDDER_FILE).read_bytes()).hexdigest()
+    if built_by != embedder:
+        raise RuntimeError(
+            f"{directory / COHORT_FILE} was built by another embedder ({built_by[:12]}, this one is "
+            f"{embedder[:12]}): rebuild it with training/logo_train.py --only cohort"
+        )
+    if vectors.ndim != 3 or vectors.shape[2] != 128:
+        raise RuntimeError(f"{directory / COHORT_FILE}: vectors of shape {vectors.shape}, expected (marks, views, 128)")
+    return vectors
+
+
+def save_cohort(path: Path, vectors: np.ndarray, embedder: Path) -> str:
+    """Write a cohort (marks, views, 128) made by the ONNX file `embedder`; returns its sha256."""
+    digest = hashlib.sha256(embedder.read_bytes()).hexdigest()
+    with path.open("wb") as out:
+        np.savez_compressed(out, vectors=np.asarray(vectors, dtype="<f2"), embedder_sha256=np.array(digest))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def crops_of(image: np.ndarray, box: tuple[float, float, float, float]) -> list[np.ndarray]:

@@ -16,9 +16,11 @@ Four signals:
   collages, rotations, text overlays, perspective, logos inside photos.
 * **logo** (logos only, `engine.logo_model`): a learned detector boxes the marks in the photo and
   an embedder turns each box (and each logo reference) into a vector; a box names the logo it is
-  most similar to when that similarity reaches `mark_threshold` and beats every other logo by
-  `mark_margin`. Catches what has too few corners for ORB: small, recoloured, printed marks, and
-  every mark of a photo that shows several. A logo found geometrically keeps that match.
+  most similar to when that similarity reaches `mark_threshold`, beats every other logo by
+  `mark_margin` and beats every mark of the cohort (`logo_model.cohort`: the embedder's training
+  marks, stand-ins for the brands nobody registered here) by `mark_cohort_margin`. Catches what
+  has too few corners for ORB: small, recoloured, printed marks, and every mark of a photo that
+  shows several. A logo found geometrically keeps that match.
 * **logo_text** (logos with words): a logo's words are read once when it is registered
   (`engine.ocr.logo_words`), and `match(..., text=lines)` looks for them in the lines read in the
   photo (`engine.ocr`, MATCH_OCR): the same letters in any case, spacing or font, no misspelling
@@ -152,6 +154,12 @@ RNG_SEED = 20261129
 # removed 7 of its 9 false detections (look-alike word marks) and 1 of 360 true ones.
 VETO_MIN_SCORE = 0.8  # reader's confidence in a line that can overrule the look
 VETO_MIN_OVERLAP = 0.5  # share of the line's box inside the match's region
+# A logo reference is embedded as uploaded, as bare ink, and (the upload) zoomed and turned: the
+# detector's boxes are loose or tight and marks are photographed turned (bench/README.md).
+REFERENCE_ZOOMS: tuple[float, ...] = (0.7, 0.85, 1.2, 1.4)
+REFERENCE_TURNS: tuple[float, ...] = (-12.0, 12.0)
+REFERENCE_VIEWS = 2 + len(REFERENCE_ZOOMS) + len(REFERENCE_TURNS)
+COHORT_SAME_MARK = 0.9  # a cohort mark this similar to a registered logo is taken for its copy
 
 
 def _seed_rng() -> None:
@@ -353,10 +361,46 @@ def _mark_crops(image, ink: np.ndarray, box: tuple[float, float, float, float]) 
     frame = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
     background = tuple(float(v) for v in np.median(frame, axis=0))
     bare = np.repeat((235.0 - 215.0 * ink)[..., None], 3, axis=2).astype(np.uint8)
-    return (
-        logo_model.square_crop(np.ascontiguousarray(rgb), box, fill=background),
+    rgb = np.ascontiguousarray(rgb)
+    crops = [
+        logo_model.square_crop(rgb, box, fill=background),
         logo_model.square_crop(bare, box, fill=(235.0, 235.0, 235.0)),
-    )
+    ]
+    x0, y0, x1, y1 = box
+    cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+    for zoom in REFERENCE_ZOOMS:  # a photographed mark's box is rarely tight
+        crops.append(
+            logo_model.square_crop(
+                rgb, (cx - w / zoom / 2, cy - h / zoom / 2, cx + w / zoom / 2, cy + h / zoom / 2), fill=background
+            )
+        )
+    for angle in REFERENCE_TURNS:
+        turn = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+        turned = cv2.warpAffine(rgb, turn, (rgb.shape[1], rgb.shape[0]), flags=cv2.INTER_LINEAR, borderValue=background)
+        crops.append(logo_model.square_crop(turned, box, fill=background))
+    return tuple(crops)
+
+
+def cohort_of_others(cohort: np.ndarray, registered: np.ndarray) -> np.ndarray:
+    """The cohort's vectors, (marks, views, 128), flattened, less every cohort mark that is a copy of
+    a registered logo (`registered`: their vectors, (n, 128)): one of its views within
+    COHORT_SAME_MARK of one of them. A brand may register a mark the embedder was trained on; it
+    must not lose to itself. (The same mark uploaded two ways: similarity >= 0.97; two different
+    training marks: <= 0.85; bench/README.md.)"""
+    if not len(cohort):
+        return np.zeros((0, 128), np.float32)
+    flat = cohort.reshape(-1, 128)
+    closest = np.full(len(flat), -1.0, np.float32)
+    for first in range(0, len(registered), 4096):  # bounded memory for large catalogues
+        closest = np.maximum(closest, (flat @ registered[first : first + 4096].T).max(axis=1))
+    copies = closest.reshape(len(cohort), -1).max(axis=1) >= COHORT_SAME_MARK
+    return np.ascontiguousarray(cohort[~copies].reshape(-1, 128), dtype=np.float32)
+
+
+def logo_views(data: bytes) -> np.ndarray:
+    """The crops the embedder sees of a logo as uploaded, (views, EMBED_SIDE, EMBED_SIDE, 3) uint8:
+    the upload on white and its bare ink. Raises ValueError/OSError on unreadable or blank images."""
+    return np.stack(_render_logo(data).crops)
 
 
 def _paint(ink: np.ndarray) -> np.ndarray:
@@ -502,6 +546,7 @@ class ImageMatch:
     region: list[tuple[float, float]] | None  # the reference's 4 corners in the query, original px
     keypoints: list[tuple[float, float, float, float]] = field(default_factory=list)  # (ref x, y, query x, y)
     similarity: float | None = None  # "logo": the embeddings' cosine similarity
+    closest_other: float | None = None  # "logo": the mark's similarity to the closest other logo or cohort mark
     text: str | None = None  # "logo_text": the line read in the photo that holds the logo's words
 
     def as_dict(self) -> dict:
@@ -556,6 +601,10 @@ class Matcher:
       mark_threshold / mark_margin: the learned logo stage's cosine similarity a detected mark needs
         to name a logo, and its lead over every other logo (chosen on bench/logo_threshold.py's
         tune split); a threshold above 1 turns that stage off for this matcher.
+      mark_cohort_margin: the lead that similarity needs over the closest mark of the cohort
+        (`cohort`, default the embedder's own, `logo_model.models().cohort`); a registered logo
+        never competes with its own copy there (cohort marks within COHORT_SAME_MARK of a
+        registered logo are set aside). None: no cohort.
     The defaults aim at no false detection, so every returned match counts; lower min_inliers /
     logo_min_inliers trade precision for recall.
     """
@@ -584,7 +633,9 @@ class Matcher:
         logo_shortlist_min_votes: int = 2,
         logo_min_inlier_ratio: float = 0.25,
         mark_threshold: float = 0.76,
-        mark_margin: float = 0.12,
+        mark_margin: float = 0.08,
+        mark_cohort_margin: float | None = 0.02,
+        cohort: np.ndarray | None = None,
     ) -> None:
         self.hash_radius = hash_radius
         self.dhash_radius = dhash_radius
@@ -608,6 +659,9 @@ class Matcher:
         self.logo_min_inlier_ratio = logo_min_inlier_ratio
         self.mark_threshold = mark_threshold
         self.mark_margin = mark_margin
+        self.mark_cohort_margin = mark_cohort_margin
+        self._cohort = cohort  # (marks, views, 128); None: the embedder's, loaded on first use
+        self._cohort_matrix = np.zeros((0, 128), np.float32)  # the cohort less the registered logos' copies
         self._mark_rows: dict[int, np.ndarray] = {}  # slot -> its mark vectors
         self._mark_matrix: np.ndarray | None = None  # all vectors stacked (rebuilt when stale)
         self._mark_owner = np.empty(0, np.int64)  # slot of each column of the per-logo similarities
@@ -964,10 +1018,15 @@ class Matcher:
             counts = np.array([len(self._mark_rows[s]) for s in slots], np.int64)
             self._mark_owner = np.array(slots, np.int64)
             self._mark_starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            self._cohort_matrix = self._cohort_of_others()
         vectors = logo_model.decode_vectors(query.mark_vectors)
         # Each logo's best vector per crop, then each mark's best crop: (marks, logos).
         similarity = np.maximum.reduceat(vectors @ self._mark_matrix.T, self._mark_starts, axis=1)
         similarity = similarity.reshape(len(query.marks), -1, similarity.shape[1]).max(axis=1)
+        # Each mark's closest cohort mark (any crop, any view): -1 where there is no cohort.
+        others = np.full(len(query.marks), -1.0, np.float32)
+        if len(self._cohort_matrix):
+            others = (vectors @ self._cohort_matrix.T).max(axis=1).reshape(len(query.marks), -1).max(axis=1)
         best: dict[object, ImageMatch] = {}
         for i, mark in enumerate(query.marks):
             row = similarity[i]
@@ -976,6 +1035,8 @@ class Matcher:
             runner_up = float(np.max(np.delete(row, first))) if len(row) > 1 else -1.0
             if value < self.mark_threshold or value - runner_up < self.mark_margin:
                 continue
+            if self.mark_cohort_margin is not None and value - float(others[i]) < self.mark_cohort_margin:
+                continue  # as like some unregistered brand's mark as this logo
             ref = self._by_slot.get(int(self._mark_owner[first]))
             if ref is None:
                 continue
@@ -993,8 +1054,16 @@ class Matcher:
                 region=[(x0, y0), (x1, y0), (x1, y1), (x0, y1)],
                 keypoints=[],
                 similarity=round(value, 4),
+                closest_other=round(max(runner_up, float(others[i])), 4),
             )
         return best
+
+    def _cohort_of_others(self) -> np.ndarray:
+        if self.mark_cohort_margin is None:
+            return np.zeros((0, 128), np.float32)
+        if self._cohort is None:
+            self._cohort = logo_model.models().cohort
+        return cohort_of_others(self._cohort, self._mark_matrix)
 
     def match(self, query: QueryFeatures, *, text: Sequence[TextLine] = ()) -> list[ImageMatch]:
         """At most one match (the best) per reference, best first; [] when nothing passes.

@@ -50,6 +50,14 @@ def env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from exc
 
 
+def env_optional_float(name: str, default: float | None) -> float | None:
+    """A number, or None where the variable says "off" (unset or empty: `default`)."""
+    raw = (os.environ.get(name) or "").strip()
+    if raw.lower() == "off":
+        return None
+    return env_float(name, 0.0) if raw else default
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

@@ -20,7 +20,7 @@ from csp.constants import SELF as CSP_SELF
 from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from ippc.env import env_bool, env_float, env_int, env_list, env_str
+from ippc.env import env_bool, env_float, env_int, env_list, env_optional_float, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -236,7 +236,11 @@ MATCH_LOGO_MODEL = env_bool("MATCH_LOGO_MODEL", True)  # off: the geometric logo
 # text in, ~150-250 ms for one it reads (bench/README.md, "Text in photos"). Off: photos are not read.
 MATCH_OCR = env_bool("MATCH_OCR", True)
 MATCH_LOGO_SIMILARITY = env_float("MATCH_LOGO_SIMILARITY", 0.76)
-MATCH_LOGO_MARGIN = env_float("MATCH_LOGO_MARGIN", 0.12)
+MATCH_LOGO_MARGIN = env_float("MATCH_LOGO_MARGIN", 0.08)
+# ... and beats by MATCH_LOGO_COHORT_MARGIN every mark of the embedder's cohort (the marks it was
+# trained on, none of them registered here: stand-ins for the brands this platform does not know).
+# "off": no cohort.
+MATCH_LOGO_COHORT_MARGIN = env_optional_float("MATCH_LOGO_COHORT_MARGIN", 0.02)
 # An image match below this score is not reported. Text alone needs MATCH_TEXT_MIN_SCORE: a word
 # mark by itself scores 0.5 (resellers name brands too), so it takes a counterfeit term or a
 # price far below the brand's range as well.

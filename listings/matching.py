@@ -355,9 +355,13 @@ def _evidence_caption(finding: Finding) -> list[str]:
             f"(threshold {thresholds['hash_radius']}), reference variant: {match.get('variant') or 'as is'}"
         )
     elif match.get("signal") == "logo":
+        other = match.get("closest_other")
+        lead = "clearly closer than to any other logo"
+        if other is not None:
+            lead = f"to the closest other mark it knows {other:.2f}"
         lines.append(
             f"Logo model: the boxed mark's similarity to the logo is {match.get('similarity'):.2f} "
-            f"(threshold {thresholds.get('logo_similarity', 0):.2f}, and clearly closer than to any other logo)"
+            f"(threshold {thresholds.get('logo_similarity', 0):.2f}), {lead}"
         )
     elif match.get("signal") == "logo_text":
         lines.append(

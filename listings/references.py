@@ -65,6 +65,7 @@ def new_matcher() -> Matcher:
         logo_min_inliers=settings.MATCH_LOGO_MIN_INLIERS,
         mark_threshold=settings.MATCH_LOGO_SIMILARITY,
         mark_margin=settings.MATCH_LOGO_MARGIN,
+        mark_cohort_margin=settings.MATCH_LOGO_COHORT_MARGIN,
     )
 
 

@@ -213,6 +213,18 @@ def _explanations(evidence: dict[str, Any]) -> list[str]:
                 f"(boxed in the picture), letter for letter, with confidence {float(match['score']):.2f}; "
                 f"detections need at least {thresholds.get('image_min_score', '?')}."
             )
+        elif match.get("signal") == "logo" and match.get("similarity") is not None:
+            other = match.get("closest_other")
+            lines.append(
+                f"The logo model boxed a mark in the listing's image whose similarity to the registered logo is "
+                f"{float(match['similarity']):.2f}; at least {thresholds.get('logo_similarity', '?')} is needed"
+                + (
+                    f", and it must be clearly closer to this logo than to any other mark the model knows "
+                    f"(other brands' logos and the marks it was trained on): the closest other is {float(other):.2f}."
+                    if other is not None
+                    else "."
+                )
+            )
         elif match.get("score") is not None:
             lines.append(
                 f"Image similarity {float(match['score']):.2f}; detections need at least "

@@ -3,21 +3,27 @@
     python3 -m venv var/venv-train && var/venv-train/bin/pip install -r training/requirements.txt
     var/venv-train/bin/python training/logo_train.py            (or: make train-logo)
 
-Writes engine/models/logo_detector.onnx and engine/models/logo_embedder.onnx and prints what the
-model card (engine/models/LOGO_MODEL.md) records: data, seed, steps, time, sha256. CPU is enough
-(two cores: about half an hour); a GPU is used when torch sees one.
+Writes engine/models/logo_detector.onnx, engine/models/logo_embedder.onnx and the embedder's
+cohort, engine/models/logo_cohort.npz, and prints what the model card (engine/models/LOGO_MODEL.md)
+records: data, seed, steps, time, sha256. CPU is enough (two cores: about 50 minutes); a GPU is
+used when torch sees one.
 
 * detector: class-agnostic, "where is a mark" - a small CenterNet (heat map of mark centres and
   their sizes at stride 4) on the photo letterboxed to 320 px;
 * embedder: a 64 px square crop around a mark -> 128-d unit vector; trained contrastively so that
   a mark as uploaded (on white, on a box, bare shape) lands next to the same mark photographed
   (recoloured, rotated, warped, printed, occluded, blurred, JPEG) and away from other marks.
+* cohort: the training marks as the engine sees an uploaded logo (`engine.matcher.logo_views`),
+  embedded by the embedder just written - the "other brands" a detected mark must look less like
+  than the logo it names. `--only cohort` rebuilds it alone (needed after any embedder change:
+  the engine refuses a cohort of another embedder).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import math
 import random
@@ -45,6 +51,33 @@ def _render(mark: dict) -> np.ndarray | None:
     except Exception:  # an icon CairoSVG cannot draw: left out
         return None
     return glyph if (glyph[..., 3] > 76).sum() > 200 else None
+
+
+def _cohort_views(glyph: np.ndarray) -> np.ndarray:
+    from PIL import Image
+
+    from engine.matcher import logo_views
+
+    upload = io.BytesIO()
+    Image.fromarray(glyph, "RGBA").save(upload, "PNG")
+    return logo_views(upload.getvalue())
+
+
+def build_cohort(seed: int, generated: tuple[int, int, int], jobs: int, models_dir: Path) -> dict:
+    """Embed every training mark (its glyph as a transparent PNG, as a brand uploads a logo) with
+    the embedder in `models_dir` and write the cohort beside it."""
+    sys.path.insert(0, str(ROOT))
+    from engine import logo_model
+
+    words, multi, combined = generated
+    marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined)
+    with Pool(jobs) as pool:
+        glyphs = [g for g in pool.map(_render, marks, chunksize=16) if g is not None]
+        views = np.stack(pool.map(_cohort_views, glyphs, chunksize=16))
+    embedder = logo_model.LogoModels(models_dir)
+    vectors = embedder.embed(views.reshape(-1, *views.shape[2:])).reshape(len(views), views.shape[1], -1)
+    digest = logo_model.save_cohort(models_dir / logo_model.COHORT_FILE, vectors, models_dir / logo_model.EMBEDDER_FILE)
+    return {"cohort_marks": len(vectors), "cohort_sha256": digest}
 
 
 def _init_workers(glyphs, photos) -> None:
@@ -364,7 +397,7 @@ def export(model, shape: tuple[int, ...], path: Path, outputs: list[str]) -> str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--detector-samples", type=int, default=6000)
+    parser.add_argument("--detector-samples", type=int, default=12000)
     parser.add_argument("--ref-views", type=int, default=3)
     parser.add_argument("--scene-views", type=int, default=14)
     parser.add_argument("--words", type=int, default=300, help="generated word marks")
@@ -385,12 +418,12 @@ def main() -> None:
         metavar="SHARE",
         help="embedder: share of each batch drawn as groups of look-alike marks (0: all at random)",
     )
-    parser.add_argument("--detector-steps", type=int, default=2000)
+    parser.add_argument("--detector-steps", type=int, default=5000)
     parser.add_argument("--embedder-steps", type=int, default=2500)
     parser.add_argument("--detector-batch", type=int, default=16)
     parser.add_argument("--embedder-batch", type=int, default=192)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--only", choices=["detector", "embedder"])
+    parser.add_argument("--only", choices=["detector", "embedder", "cohort"])
     parser.add_argument("--models-dir", type=Path, default=MODELS, help="where the ONNX files go")
     args = parser.parse_args()
 
@@ -399,13 +432,19 @@ def main() -> None:
     torch.set_num_threads(args.jobs)
     random.seed(args.seed)
     started = time.time()
+    generated = (args.words, args.multi, args.combined)
+    if args.only == "cohort":
+        card = {"seed": args.seed, **build_cohort(args.seed, generated, args.jobs, args.models_dir)}
+        card["total_minutes"] = round((time.time() - started) / 60, 1)
+        print(json.dumps(card, indent=1))
+        return
     data = prepare(
         args.seed,
         args.detector_samples,
         args.ref_views,
         args.scene_views,
         args.jobs,
-        (args.words, args.multi, args.combined),
+        generated,
         tuple(args.scene_px),
     )
     card = {
@@ -428,6 +467,7 @@ def main() -> None:
         path = args.models_dir / "logo_embedder.onnx"
         card["embedder_sha256"] = export(embedder, (1, 3, 64, 64), path, ["embedding"])
         card["embedder_minutes"] = round((time.time() - t) / 60, 1)
+        card.update(build_cohort(args.seed, generated, args.jobs, args.models_dir))
     card["total_minutes"] = round((time.time() - started) / 60, 1)
     print(json.dumps(card, indent=1))
     (CACHE / f"card-{args.only or 'both'}.json").write_text(json.dumps(card, indent=1))

@@ -97,3 +97,17 @@ def test_deploy_check_has_no_warnings_in_production(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_logo_cohort_margin_is_a_number_or_off() -> None:
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.MATCH_LOGO_COHORT_MARGIN)"
+    assert run(code, DJANGO_SETTINGS_MODULE="ippc.settings").stdout.split()[-1] == "0.02"
+    assert (
+        run(code, DJANGO_SETTINGS_MODULE="ippc.settings", MATCH_LOGO_COHORT_MARGIN="0.05").stdout.split()[-1] == "0.05"
+    )
+    assert (
+        run(code, DJANGO_SETTINGS_MODULE="ippc.settings", MATCH_LOGO_COHORT_MARGIN="off").stdout.split()[-1] == "None"
+    )
+    result = run(["manage.py", "check"], MATCH_LOGO_COHORT_MARGIN="a little")
+    assert result.returncode != 0
+    assert "MATCH_LOGO_COHORT_MARGIN must be a number" in result.stderr

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from engine import logo_model
-from engine.matcher import Matcher, QueryFeatures, query_features, reference_features
+from engine.matcher import REFERENCE_VIEWS, Matcher, QueryFeatures, query_features, reference_features
 from tests.engine import imagegen as gen
 from tests.engine.test_matcher import plain_background
 
@@ -81,7 +81,7 @@ def test_the_committed_models_are_the_ones_the_model_card_describes():
 def test_logo_references_carry_embeddings_that_survive_json():
     features = reference_features(gen.encode(gen.logo(3), "PNG"), kind="logo")
     vectors = logo_model.decode_vectors(features.marks)
-    assert vectors.shape == (2, 128)
+    assert vectors.shape == (REFERENCE_VIEWS, 128)  # as uploaded, its ink, zoomed 4 ways, turned 2 ways
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=0.01)
     again = type(features).from_json(json.loads(json.dumps(features.to_json())))
     assert again.marks == features.marks

@@ -234,6 +234,32 @@ def test_a_local_feature_match_is_explained_in_keypoints(cast: Cast, client: Any
     assert "(authentic range from 100.00)" in explanation
 
 
+def test_a_learned_logo_match_is_explained_by_its_similarity_and_the_closest_other_mark(
+    cast: Cast, client: Any
+) -> None:
+    detection = DetectionFactory(brand=cast.brand_a, signals=["image:logo"])
+    detection.evidence["image_match"] = {
+        "key": 1, "signal": "logo", "score": 0.7, "hash_distance": None, "variant": None, "inliers": 0,
+        "region": [[1, 1], [9, 1], [9, 9], [1, 9]], "keypoints": [], "similarity": 0.83, "closest_other": 0.64,
+    }  # fmt: skip
+    detection.evidence["thresholds"]["logo_similarity"] = 0.76
+    detection.save(update_fields=["evidence"])
+
+    html = _html(_get(client, cast.viewer_a, reverse("listings:detection-detail", args=[detection.pk])))
+
+    explanation = html.split('data-testid="explanation"', 1)[1].split("</div>", 1)[0]
+    assert "similarity to the registered logo is 0.83; at least 0.76 is needed" in explanation
+    assert "the closest other is 0.64" in explanation
+    assert "Image similarity" not in explanation
+    # Evidence stored before the closest other mark was recorded still reads as a sentence.
+    del detection.evidence["image_match"]["closest_other"]
+    detection.save(update_fields=["evidence"])
+    html = _html(_get(client, cast.viewer_a, reverse("listings:detection-detail", args=[detection.pk])))
+    explanation = html.split('data-testid="explanation"', 1)[1].split("</div>", 1)[0]
+    assert "at least 0.76 is needed." in explanation
+    assert "closest other" not in explanation
+
+
 def test_a_text_only_detection_has_no_picture(cast: Cast, client: Any) -> None:
     detection = DetectionFactory(brand=cast.brand_a)
 

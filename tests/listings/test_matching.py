@@ -379,3 +379,31 @@ def test_reprocessing_gives_logos_from_before_the_learned_stage_their_vectors(ca
     assert "1 reference(s) queued" in out.getvalue()
     assert ReferenceAsset.objects.get(pk=asset.pk).features["engine"]["marks"]
     assert Detection.objects.filter(listing=listing, asset=asset, signals=["image:logo"]).exists()
+
+
+def test_reprocessing_gives_logos_embedded_from_fewer_views_the_views_of_this_engine(cast: Cast, right_a) -> None:
+    import base64
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from brands.models import ReferenceAsset
+    from engine import logo_model
+    from engine.matcher import REFERENCE_VIEWS
+
+    asset = _logo_asset(cast, right_a)
+    asset.refresh_from_db()
+    vectors = logo_model.decode_vectors(base64.b64decode(asset.features["engine"]["marks"]))
+    assert len(vectors) == REFERENCE_VIEWS
+    # As the engine before the zoomed and turned views stored it: the upload and its ink only.
+    older = {**asset.features["engine"], "marks": base64.b64encode(logo_model.encode_vectors(vectors[:2])).decode()}
+    ReferenceAsset.objects.filter(pk=asset.pk).update(features={**asset.features, "engine": older})
+
+    out = StringIO()
+    call_command("reprocess_matching", stdout=out)
+    assert "1 reference(s) queued" in out.getvalue()
+    again = ReferenceAsset.objects.get(pk=asset.pk).features["engine"]["marks"]
+    assert len(logo_model.decode_vectors(base64.b64decode(again))) == REFERENCE_VIEWS
+    out = StringIO()
+    call_command("reprocess_matching", stdout=out)  # up to date now: nothing left to do
+    assert "0 reference(s) queued" in out.getvalue()

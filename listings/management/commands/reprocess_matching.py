@@ -1,7 +1,8 @@
 """Bring stored data up to the current matching engine: reference features and listing-image hashes.
 
     manage.py reprocess_matching                 # references without engine features, logos without model
-                                                 # vectors or not yet read for their words
+                                                 # vectors (or with fewer views than the engine
+                                                 # embeds now) or not yet read for their words
     manage.py reprocess_matching --all           # every image reference, e.g. after an engine upgrade
     manage.py reprocess_matching --images        # also re-hash every stored listing image and match it again
 
@@ -11,6 +12,7 @@ listing images are re-hashed here, with a progress bar, and their listings queue
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -19,18 +21,28 @@ from tqdm import tqdm
 
 from brands.models import ReferenceAsset
 from brands.services import asset_reprocess
-from engine.matcher import query_features
+from engine import logo_model
+from engine.matcher import REFERENCE_VIEWS, query_features
 from listings.matching import listings_queue_matching
 from listings.models import ListingImage
 
 
 def _outdated(asset: ReferenceAsset) -> bool:
-    """No engine features, or a logo computed before the learned stage (no vectors) or before its
-    words were read (no "words" key; an empty list is a logo read and found without words)."""
+    """No engine features, or a logo computed before the learned stage (no vectors), with another
+    number of views than the engine embeds now (REFERENCE_VIEWS), or before its words were read
+    (no "words" key; an empty list is a logo read and found without words)."""
     engine = (asset.features or {}).get("engine")
     if not engine:
         return True
-    return asset.kind == ReferenceAsset.Kind.LOGO and (not engine.get("marks") or "words" not in engine)
+    if asset.kind != ReferenceAsset.Kind.LOGO:
+        return False
+    if not engine.get("marks") or "words" not in engine:
+        return True
+    try:
+        views = len(logo_model.decode_vectors(base64.b64decode(engine["marks"])))
+    except (ValueError, TypeError):
+        return True
+    return views != REFERENCE_VIEWS
 
 
 class Command(BaseCommand):
