@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import threading
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,10 +124,16 @@ def load_cohort(directory: Path = MODELS_DIR) -> np.ndarray:
 
 
 def save_cohort(path: Path, vectors: np.ndarray, embedder: Path) -> str:
-    """Write a cohort (marks, views, 128) made by the ONNX file `embedder`; returns its sha256."""
+    """Write a cohort (marks, views, 128) made by the ONNX file `embedder`; returns its sha256. The
+    same vectors give the same bytes (an .npz whose entries carry a fixed date, unlike np.savez's)."""
     digest = hashlib.sha256(embedder.read_bytes()).hexdigest()
-    with path.open("wb") as out:
-        np.savez_compressed(out, vectors=np.asarray(vectors, dtype="<f2"), embedder_sha256=np.array(digest))
+    arrays = {"vectors": np.asarray(vectors, dtype="<f2"), "embedder_sha256": np.array(digest)}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(entry, "w") as out:
+                np.lib.format.write_array(out, array, allow_pickle=False)
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -126,3 +126,12 @@ def test_the_evidence_caption_states_the_closest_other_mark():
         **{**vars(finding), "evidence": {**finding.evidence, "image_match": {"signal": "logo", "similarity": 0.84}}}
     )
     assert "clearly closer than to any other logo" in " ".join(_evidence_caption(older))
+
+
+def test_the_same_cohort_is_written_byte_for_byte_the_same(tmp_path):
+    vectors = logo_model.load_cohort()[:20]
+    embedder = logo_model.MODELS_DIR / logo_model.EMBEDDER_FILE
+    first = logo_model.save_cohort(tmp_path / "a.npz", vectors, embedder)
+    second = logo_model.save_cohort(tmp_path / "b.npz", vectors, embedder)
+    assert first == second
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
