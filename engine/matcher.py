@@ -351,7 +351,8 @@ def _render_logo(data: bytes) -> _LogoRendering:
 
 def _mark_crops(image, ink: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:
     """What the embedder sees of a reference: the upload as it is (transparency on white) and its
-    ink alone (dark on light grey), each the square around the ink."""
+    ink alone (dark on light grey), each the square around the ink; then the upload zoomed by each
+    of REFERENCE_ZOOMS and turned by each of REFERENCE_TURNS about the ink's centre."""
     if has_transparency(image):
         rgba = np.asarray(image.convert("RGBA")).astype(np.float32)
         alpha = rgba[:, :, 3:] / 255.0
@@ -381,25 +382,32 @@ def _mark_crops(image, ink: np.ndarray, box: tuple[float, float, float, float]) 
     return tuple(crops)
 
 
-def cohort_of_others(cohort: np.ndarray, registered: np.ndarray) -> np.ndarray:
-    """The cohort's vectors, (marks, views, 128), flattened, less every cohort mark that is a copy of
-    a registered logo (`registered`: their vectors, (n, 128)): one of its views within
-    COHORT_SAME_MARK of one of them. A brand may register a mark the embedder was trained on; it
-    must not lose to itself. (The same mark uploaded two ways: similarity >= 0.97; two different
-    training marks: <= 0.85; bench/README.md.)"""
-    if not len(cohort):
-        return np.zeros((0, 128), np.float32)
+def cohort_copies(cohort: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Which marks of the cohort ((marks, views, 128)) are copies of a registered logo (`vectors`:
+    its vectors, or several logos', (n, 128)): one of their views within COHORT_SAME_MARK of one of
+    them. A brand may register a mark the embedder was trained on; it must not lose to itself.
+    (The same mark uploaded two ways: similarity >= 0.97; two different training marks: <= 0.85;
+    bench/README.md.) Their indices."""
+    if not len(cohort) or not len(vectors):
+        return np.zeros(0, np.int64)
     flat = cohort.reshape(-1, 128)
     closest = np.full(len(flat), -1.0, np.float32)
-    for first in range(0, len(registered), 4096):  # bounded memory for large catalogues
-        closest = np.maximum(closest, (flat @ registered[first : first + 4096].T).max(axis=1))
-    copies = closest.reshape(len(cohort), -1).max(axis=1) >= COHORT_SAME_MARK
-    return np.ascontiguousarray(cohort[~copies].reshape(-1, 128), dtype=np.float32)
+    for first in range(0, len(vectors), 4096):  # bounded memory for many logos at once
+        closest = np.maximum(closest, (flat @ vectors[first : first + 4096].T).max(axis=1))
+    return np.nonzero(closest.reshape(len(cohort), -1).max(axis=1) >= COHORT_SAME_MARK)[0]
+
+
+def cohort_of_others(cohort: np.ndarray, registered: np.ndarray) -> np.ndarray:
+    """The cohort's vectors, flattened to (n, 128), less the copies of the registered logos
+    (`registered`: their vectors, (n, 128); `cohort_copies`)."""
+    keep = np.ones(len(cohort), bool)
+    keep[cohort_copies(cohort, registered)] = False
+    return np.ascontiguousarray(cohort[keep].reshape(-1, 128), dtype=np.float32)
 
 
 def logo_views(data: bytes) -> np.ndarray:
-    """The crops the embedder sees of a logo as uploaded, (views, EMBED_SIDE, EMBED_SIDE, 3) uint8:
-    the upload on white and its bare ink. Raises ValueError/OSError on unreadable or blank images."""
+    """The crops the embedder sees of a logo as uploaded, (REFERENCE_VIEWS, EMBED_SIDE, EMBED_SIDE, 3)
+    uint8 (`_mark_crops`). Raises ValueError/OSError on unreadable or blank images."""
     return np.stack(_render_logo(data).crops)
 
 
@@ -662,6 +670,7 @@ class Matcher:
         self.mark_cohort_margin = mark_cohort_margin
         self._cohort = cohort  # (marks, views, 128); None: the embedder's, loaded on first use
         self._cohort_matrix = np.zeros((0, 128), np.float32)  # the cohort less the registered logos' copies
+        self._cohort_copies: dict[int, np.ndarray] = {}  # slot -> the cohort marks that are its copies
         self._mark_rows: dict[int, np.ndarray] = {}  # slot -> its mark vectors
         self._mark_matrix: np.ndarray | None = None  # all vectors stacked (rebuilt when stale)
         self._mark_owner = np.empty(0, np.int64)  # slot of each column of the per-logo similarities
@@ -713,6 +722,8 @@ class Matcher:
         if features.marks:
             self._mark_rows[slot] = logo_model.decode_vectors(features.marks)
             self._mark_matrix = None
+            if self.mark_cohort_margin is not None and self.mark_threshold <= 1:  # once per logo, not per rebuild
+                self._cohort_copies[slot] = cohort_copies(self._the_cohort(), self._mark_rows[slot])
         if features.kind == "logo" and features.words:
             self._words[key] = features.words
             self._word_matcher = None
@@ -726,6 +737,7 @@ class Matcher:
             self._word_matcher = None
         if self._mark_rows.pop(ref.slot, None) is not None:
             self._mark_matrix = None
+            self._cohort_copies.pop(ref.slot, None)
         for entry in ref.hash_entries:
             self._hashes.remove(entry)
         if ref.local is not None:
@@ -1040,6 +1052,7 @@ class Matcher:
             ref = self._by_slot.get(int(self._mark_owner[first]))
             if ref is None:
                 continue
+            closest = max(runner_up, float(others[i]))
             score = round(0.5 + 0.5 * (value - self.mark_threshold) / max(1e-6, 1.0 - self.mark_threshold), 4)
             if ref.key in best and best[ref.key].score >= score:
                 continue
@@ -1054,16 +1067,24 @@ class Matcher:
                 region=[(x0, y0), (x1, y0), (x1, y1), (x0, y1)],
                 keypoints=[],
                 similarity=round(value, 4),
-                closest_other=round(max(runner_up, float(others[i])), 4),
+                closest_other=round(closest, 4) if closest > -1 else None,  # -1: nothing else to compare
             )
         return best
 
-    def _cohort_of_others(self) -> np.ndarray:
-        if self.mark_cohort_margin is None:
-            return np.zeros((0, 128), np.float32)
+    def _the_cohort(self) -> np.ndarray:
         if self._cohort is None:
             self._cohort = logo_model.models().cohort
-        return cohort_of_others(self._cohort, self._mark_matrix)
+        return self._cohort
+
+    def _cohort_of_others(self) -> np.ndarray:
+        """The cohort less the copies of the logos registered now (each found when it was added)."""
+        if self.mark_cohort_margin is None:
+            return np.zeros((0, 128), np.float32)
+        cohort = self._the_cohort()
+        keep = np.ones(len(cohort), bool)
+        for copies in self._cohort_copies.values():
+            keep[copies] = False
+        return np.ascontiguousarray(cohort[keep].reshape(-1, 128), dtype=np.float32)
 
     def match(self, query: QueryFeatures, *, text: Sequence[TextLine] = ()) -> list[ImageMatch]:
         """At most one match (the best) per reference, best first; [] when nothing passes.
