@@ -1035,10 +1035,7 @@ class Matcher:
         # Each logo's best vector per crop, then each mark's best crop: (marks, logos).
         similarity = np.maximum.reduceat(vectors @ self._mark_matrix.T, self._mark_starts, axis=1)
         similarity = similarity.reshape(len(query.marks), -1, similarity.shape[1]).max(axis=1)
-        # Each mark's closest cohort mark (any crop, any view): -1 where there is no cohort.
-        others = np.full(len(query.marks), -1.0, np.float32)
-        if len(self._cohort_matrix):
-            others = (vectors @ self._cohort_matrix.T).max(axis=1).reshape(len(query.marks), -1).max(axis=1)
+        crops = len(vectors) // len(query.marks)
         best: dict[object, ImageMatch] = {}
         for i, mark in enumerate(query.marks):
             row = similarity[i]
@@ -1047,12 +1044,17 @@ class Matcher:
             runner_up = float(np.max(np.delete(row, first))) if len(row) > 1 else -1.0
             if value < self.mark_threshold or value - runner_up < self.mark_margin:
                 continue
-            if self.mark_cohort_margin is not None and value - float(others[i]) < self.mark_cohort_margin:
+            # The closest cohort mark (any crop, any view; -1 without a cohort), for the few marks
+            # that got this far: 15,000 vectors x 3 crops each.
+            other = -1.0
+            if len(self._cohort_matrix):
+                other = float((vectors[i * crops : (i + 1) * crops] @ self._cohort_matrix.T).max())
+            if self.mark_cohort_margin is not None and value - other < self.mark_cohort_margin:
                 continue  # as like some unregistered brand's mark as this logo
             ref = self._by_slot.get(int(self._mark_owner[first]))
             if ref is None:
                 continue
-            closest = max(runner_up, float(others[i]))
+            closest = max(runner_up, other)
             score = round(0.5 + 0.5 * (value - self.mark_threshold) / max(1e-6, 1.0 - self.mark_threshold), 4)
             if ref.key in best and best[ref.key].score >= score:
                 continue
