@@ -79,7 +79,7 @@ results at once and their rows dropped at the next re-index.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 import cv2
@@ -400,8 +400,14 @@ def cohort_copies(cohort: np.ndarray, vectors: np.ndarray) -> np.ndarray:
 def cohort_of_others(cohort: np.ndarray, registered: np.ndarray) -> np.ndarray:
     """The cohort's vectors, flattened to (n, 128), less the copies of the registered logos
     (`registered`: their vectors, (n, 128); `cohort_copies`)."""
+    return cohort_less(cohort, [cohort_copies(cohort, registered)])
+
+
+def cohort_less(cohort: np.ndarray, copies: Iterable[np.ndarray]) -> np.ndarray:
+    """The cohort's vectors, flattened to (n, 128), less the marks whose indices are in `copies`."""
     keep = np.ones(len(cohort), bool)
-    keep[cohort_copies(cohort, registered)] = False
+    for indices in copies:
+        keep[indices] = False
     return np.ascontiguousarray(cohort[keep].reshape(-1, 128), dtype=np.float32)
 
 
@@ -1082,11 +1088,7 @@ class Matcher:
         """The cohort less the copies of the logos registered now (each found when it was added)."""
         if self.mark_cohort_margin is None:
             return np.zeros((0, 128), np.float32)
-        cohort = self._the_cohort()
-        keep = np.ones(len(cohort), bool)
-        for copies in self._cohort_copies.values():
-            keep[copies] = False
-        return np.ascontiguousarray(cohort[keep].reshape(-1, 128), dtype=np.float32)
+        return cohort_less(self._the_cohort(), self._cohort_copies.values())
 
     def match(self, query: QueryFeatures, *, text: Sequence[TextLine] = ()) -> list[ImageMatch]:
         """At most one match (the best) per reference, best first; [] when nothing passes.
