@@ -213,6 +213,12 @@ def test_detail_shows_the_listing_then_and_now(cast: Cast, world: dict, client: 
     assert "Seller" not in changes
 
 
+def _explanation(client: Any, user: Any, detection: Any) -> str:
+    """The detection page's "why it was flagged" block, as that user sees it."""
+    html = _html(_get(client, user, reverse("listings:detection-detail", args=[detection.pk])))
+    return html.split('data-testid="explanation"', 1)[1].split("</div>", 1)[0]
+
+
 def test_a_local_feature_match_is_explained_in_keypoints(cast: Cast, client: Any) -> None:
     detection = DetectionFactory(brand=cast.brand_a, signals=["image:local"])
     detection.evidence["image_match"] = {
@@ -225,9 +231,7 @@ def test_a_local_feature_match_is_explained_in_keypoints(cast: Cast, client: Any
     }  # fmt: skip
     detection.save(update_fields=["evidence"])
 
-    html = _html(_get(client, cast.viewer_a, reverse("listings:detection-detail", args=[detection.pk])))
-
-    explanation = html.split('data-testid="explanation"', 1)[1].split("</div>", 1)[0]
+    explanation = _explanation(client, cast.viewer_a, detection)
     assert "37 distinctive points" in explanation
     assert "at least 12 are needed" in explanation
     assert "bits" not in explanation
@@ -245,17 +249,14 @@ def test_a_learned_logo_match_is_explained_by_its_similarity_and_the_closest_oth
     detection.evidence["thresholds"]["logo_similarity"] = 0.76
     detection.save(update_fields=["evidence"])
 
-    html = _html(_get(client, cast.viewer_a, reverse("listings:detection-detail", args=[detection.pk])))
-
-    explanation = html.split('data-testid="explanation"', 1)[1].split("</div>", 1)[0]
+    explanation = _explanation(client, cast.viewer_a, detection)
     assert "similarity to the registered logo is 0.83; at least 0.76 is needed" in explanation
     assert "the closest other is 0.64" in explanation
     assert "Image similarity" not in explanation
     # Evidence stored before the closest other mark was recorded still reads as a sentence.
     del detection.evidence["image_match"]["closest_other"]
     detection.save(update_fields=["evidence"])
-    html = _html(_get(client, cast.viewer_a, reverse("listings:detection-detail", args=[detection.pk])))
-    explanation = html.split('data-testid="explanation"', 1)[1].split("</div>", 1)[0]
+    explanation = _explanation(client, cast.viewer_a, detection)
     assert "at least 0.76 is needed." in explanation
     assert "closest other" not in explanation
 
