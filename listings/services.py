@@ -403,6 +403,7 @@ def image_store(*, image: ListingImage, data: bytes, inspected: InspectedFile) -
         height=inspected.height,
         status=ListingImage.Status.STORED,
         error="",
+        updated_at=timezone.now(),  # update() skips auto_now; the processes' image indexes add rows by it
     )
     if changed:
         Listing.objects.filter(pk=image.listing_id).update(needs_matching=True, changed_at=timezone.now())

@@ -68,3 +68,35 @@ def test_image_search_needs_a_catalogue_role(cast: Cast, client: Any) -> None:
     assert client.get("/listings/image-search/").status_code == 403
     client.logout()
     assert client.get("/listings/image-search/").status_code == 302
+
+
+def test_a_picture_fetched_long_after_its_listing_came_in_is_found_by_a_running_process(
+    cast: Cast, settings: Any
+) -> None:
+    """A process keeps its index and adds only rows changed since its last look: the picture of a listing
+    ingested minutes earlier, fetched only now (a retry, a backlog), is such a change."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from core.uploads import IMAGE_KINDS, inspect_upload
+    from listings.models import ListingImage
+    from listings.selectors import image_search
+
+    settings.MATCH_INDEX_REFRESH_SECONDS = 0  # every search looks for what changed since the last one
+    services.listings_ingest(
+        items=[
+            {"marketplace": "m", "external_id": "late", "seller": {"external_id": "s", "name": "S"}, "title": "Late"}
+        ]
+    )
+    listing = Listing.objects.get(external_id="late")
+    image = ListingImage.objects.create(listing=listing, position=0)  # queued for fetching ...
+    ListingImage.objects.filter(pk=image.pk).update(updated_at=timezone.now() - dt.timedelta(minutes=30))
+    data = demo_art.product_photo("bag", seed=3, logo=demo_art.sun_logo())
+    assert image_search(user=cast.moderator, data=data) == []  # ... while the index is loaded and in use
+    inspected = inspect_upload(
+        SimpleUploadedFile("p.jpg", data), allowed=IMAGE_KINDS, max_bytes=10**7, max_pixels=10**8
+    )
+    services.image_store(image=image, data=data, inspected=inspected)  # fetched half an hour later
+    query = _jpeg(ImageEnhance.Brightness(Image.open(io.BytesIO(data))).enhance(0.9))
+    assert [hit.listing.external_id for hit in image_search(user=cast.moderator, data=query)] == ["late"]

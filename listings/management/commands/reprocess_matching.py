@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from tqdm import tqdm
 
 from brands.models import ReferenceAsset
@@ -73,7 +74,10 @@ class Command(BaseCommand):
                 failed.append(f"image {image.pk}: {exc}")
                 continue
             ListingImage.objects.filter(pk=image.pk).update(
-                phash=f"{features.phash:016x}", dhash=f"{features.dhash:016x}", match_status="pending"
+                phash=f"{features.phash:016x}",
+                dhash=f"{features.dhash:016x}",
+                match_status="pending",
+                updated_at=timezone.now(),  # the running processes' image indexes pick re-hashed rows up by it
             )
             listing_ids.add(image.listing_id)
             rehashed += 1
