@@ -10,7 +10,9 @@ every (similarity, margin, cohort margin) of the grid is applied to the stored e
 best logo the text read inside its box contradicts is dropped, as the matcher drops it - and the
 union of the signals is scored as logo_bench.py scores it. The pair printed last is the one with
 the highest recall whose precision is >= --precision (default TARGET_PRECISION) with no detection
-on a logo-free photo.
+on a logo-free photo. Before the grid: where each mark of the logo photos is found or lost at the
+engine's own thresholds (ORB or the words; else no box, too little confidence, another logo,
+the text's veto, similarity, margin or cohort), by mark kind and width.
 """
 
 from __future__ import annotations
@@ -73,6 +75,84 @@ def _query(item: tuple[str, str]) -> tuple[str, list[str], list, bytes, list[dic
     return qid, geometric, list(features.marks), features.mark_vectors, [line.as_dict() for line in lines]
 
 
+def engine_thresholds() -> dict[str, float | None]:
+    """The thresholds the product runs with (Matcher's defaults, the settings' defaults too)."""
+    import inspect
+
+    from engine import logo_model
+    from engine.matcher import Matcher
+
+    defaults = inspect.signature(Matcher.__init__).parameters
+    return {
+        "similarity": defaults["mark_threshold"].default,
+        "margin": defaults["mark_margin"].default,
+        "cohort": defaults["mark_cohort_margin"].default,
+        "confidence": logo_model.MIN_DETECTION,
+    }
+
+
+LOSSES = (  # in the order the engine decides; a mark lost at several boxes counts at the furthest
+    "found by ORB or the logo's words",
+    "found by the learned stage",
+    f"no box (IoU >= 0.3) at confidence >= {min(CONFIDENCES)}",
+    "a box, below the detector's confidence",
+    "a box, another logo is the most similar",
+    "a box, vetoed by the text read there",
+    "right logo, similarity too low",
+    "right logo, margin over the other logos too small",
+    "right logo, a cohort mark too close",
+)
+
+
+def print_losses(queries, by_id, found, boxes, confidence, decisions, indices, vetoed) -> None:
+    """Where each mark of the logo photos is found or lost at the engine's thresholds: by ORB or the
+    logo's words, else at the detector's boxes on it (IoU >= 0.3 with the true box), each stopped
+    by the first check it fails; by mark kind and width."""
+    at = engine_thresholds()
+    counts: dict[str, dict[str, int]] = {}
+    for q in queries:
+        if q["task"] not in ("logo_scene", "two_logo"):
+            continue
+        qid = q["id"]
+        named = dict(zip(indices.get(qid, []), decisions[qid], strict=True))
+        for inst in q["instances"]:
+            logo, truth = inst["logo"], logo_bench._box(inst["quad"])
+            states = [0] if logo in found[qid][0] else []
+            on_it = [i for i, box in enumerate(boxes[qid]) if logo_bench._iou(box, truth) >= 0.3]
+            if not states and not on_it:
+                states = [2]
+            for i in on_it if not states else ():
+                if confidence[qid][i] < at["confidence"]:
+                    states.append(3)
+                elif i in vetoed.get(qid, ()):
+                    states.append(5)
+                else:
+                    key, value, runner, _conf, other = named[i]
+                    if key != logo:
+                        states.append(4)
+                    elif value < at["similarity"]:
+                        states.append(6)
+                    elif value - runner < at["margin"]:
+                        states.append(7)
+                    elif at["cohort"] is not None and value - other < at["cohort"]:
+                        states.append(8)
+                    else:
+                        states.append(1)
+            loss = LOSSES[min(states) if min(states) < 2 else max(states)]
+            width = inst["params"]["width_frac"]
+            size = "6-10%" if width < 0.10 else "10-15%" if width < 0.15 else "15-25%" if width < 0.25 else "25-35%"
+            for row in ("all", f"mark: {by_id[logo]['kind']}", f"width {size}"):
+                counts.setdefault(row, dict.fromkeys(LOSSES, 0))[loss] += 1
+    print(f"\nWhere the marks go at the engine's thresholds ({at}), share of each row's marks:")
+    print(f"{'':<16}{'marks':>6} " + "".join(f"{i:>7}" for i in range(len(LOSSES))))
+    for row, row_counts in sorted(counts.items(), key=lambda item: (item[0] != "all", item[0])):
+        total = sum(row_counts.values())
+        print(f"{row:<16}{total:>6} " + "".join(f"{row_counts[loss] / total:>7.3f}" for loss in LOSSES))
+    for i, loss in enumerate(LOSSES):
+        print(f"  {i}: {loss}")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
@@ -114,6 +194,8 @@ def main() -> None:
 
     cohort = cohort_of_others(logo_model.models().cohort, np.concatenate(ref_vectors))
     decisions: dict[str, list[tuple[str, float, float, float, float]]] = {}
+    indices: dict[str, list[int]] = {}  # the mark each decision is about (its index in the photo's marks)
+    vetoed: dict[str, set[int]] = {}  # marks whose best logo the text read there contradicts
     crops = len(logo_model.CROP_SCALES)
     for qid, (_geometric, vectors) in found.items():
         out = []
@@ -123,12 +205,15 @@ def main() -> None:
             order = np.argsort(-per_logo)
             key = keys[order[0]]
             if contradicted(qid, key, first // crops):
+                vetoed.setdefault(qid, set()).add(first // crops)
                 continue
             other = float((group @ cohort.T).max()) if len(cohort) else -1.0
             out.append(
                 (key, float(per_logo[order[0]]), float(per_logo[order[1]]), confidence[qid][first // crops], other)
             )
+            indices.setdefault(qid, []).append(first // crops)
         decisions[qid] = out
+    print_losses(queries, by_id, found, boxes, confidence, decisions, indices, vetoed)
     best = None
     print(
         f"{'conf':>5} {'similarity':>10} {'margin':>6} {'cohort':>6} {'recall':>7} {'precision':>9} "

@@ -33,6 +33,8 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TARGET = 116.0  # listings/s: 10 million a day
@@ -46,7 +48,10 @@ def photo(rng: random.Random, *, logo: bytes | None = None, paste: bytes | None 
 
     width = rng.randint(800, 1200)
     height = int(width * rng.uniform(0.75, 1.25))
-    base = Image.effect_noise((width // 8, height // 8), rng.uniform(20, 60)).resize((width, height))
+    # Seeded from rng (PIL's effect_noise draws from C's rand(): its texture changed with whatever
+    # else the process had done, so two runs of the same seed stored different photos).
+    noise = np.random.default_rng(rng.getrandbits(32)).normal(128.0, rng.uniform(20, 60), (height // 8, width // 8))
+    base = Image.fromarray(np.clip(noise, 0, 255).astype(np.uint8), "L").resize((width, height))
     tint = Image.new("RGB", (width, height), tuple(rng.randint(60, 230) for _ in range(3)))
     image = Image.blend(tint, base.convert("RGB"), 0.35)
     draw = ImageDraw.Draw(image)
