@@ -234,7 +234,7 @@ def main() -> None:
                 passes = value >= similarity and value - runner >= margin and detected >= conf
                 if passes and (cohort_margin is None or value - other >= cohort_margin):
                     named.setdefault(key, 1.0)
-            matches[qid] = [{"key": key, "score": score, "region": None} for key, score in named.items()]
+            matches[qid] = [{"key": key, "score": weight, "region": None} for key, weight in named.items()]
         return logo_bench.metrics(queries, by_id, matches)
 
     def holds(m: dict) -> bool:
@@ -258,6 +258,7 @@ def main() -> None:
     # lower too; within RECALL_TIE of the best recall, the most precision at that shifted point.
     safe = []
     for (similarity, margin, conf, cohort_margin), m in table.items():
+        # Proposals were kept down to min(CONFIDENCES) only: a lower shifted confidence can't be scored.
         if not holds(m) or conf - SHIFT_CONFIDENCE < min(CONFIDENCES) - 1e-9:
             continue
         shifted_cohort = None if cohort_margin is None else cohort_margin - SHIFT_SIMILARITY
