@@ -28,7 +28,9 @@ DETECT_SIDE = 320  # the detector's input: the photo letterboxed to this square
 STRIDE = 4  # the detector's output grid
 
 
-def training_marks(seed: int, words: int = 300, multi: int = 150, combined: int = 150) -> list[dict]:
+def training_marks(
+    seed: int, words: int = 300, multi: int = 150, combined: int = 150, monograms: int = 0
+) -> list[dict]:
     manifest = logo_data.load_or_build()
     held = {m["name"] for m in manifest["splits"]["tune"]["catalogue"] + manifest["splits"]["tune"]["others"]}
     icons = matching_data.load_icons(matching_data.ensure_simple_icons())
@@ -62,6 +64,19 @@ def training_marks(seed: int, words: int = 300, multi: int = 150, combined: int 
             for shape in mark["shapes"]["shapes"]:
                 shape["colour"] = w["colour"]
         marks.append(mark)
+    # Monograms: two letters in a ring, in groups of four that share the ring and the colour and
+    # differ only in the letters - look-alikes the embedder must tell apart by their letters.
+    letters = "ABDEFGHKMNPRSTWXZ"
+    for n in range(monograms):
+        if n % 4 == 0:
+            colour, font = logo_data.brand_colour(rng), rng.choice(fonts)
+        ring = {"kind": "ring", "cx": 0.5, "cy": 0.5, "r": 0.44, "colour": colour}
+        pair = [
+            {"kind": "letter", "cx": cx, "cy": 0.52, "r": 0.15, "colour": colour, "font": font}
+            | {"char": rng.choice(letters)}
+            for cx in (0.37, 0.63)
+        ]
+        marks.append({"kind": "multi", "name": f"o{n}", "shapes": {"shapes": [ring, *pair]}})
     return marks
 
 

@@ -63,14 +63,14 @@ def _cohort_views(glyph: np.ndarray) -> np.ndarray:
     return logo_views(upload.getvalue())
 
 
-def build_cohort(seed: int, generated: tuple[int, int, int], jobs: int, models_dir: Path) -> dict:
+def build_cohort(seed: int, generated: tuple[int, int, int, int], jobs: int, models_dir: Path) -> dict:
     """Embed every training mark (its glyph as a transparent PNG, as a brand uploads a logo) with
     the embedder in `models_dir` and write the cohort beside it."""
     sys.path.insert(0, str(ROOT))
     from engine import logo_model
 
-    words, multi, combined = generated
-    marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined)
+    words, multi, combined, monograms = generated
+    marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined, monograms=monograms)
     with Pool(jobs) as pool:
         glyphs = [g for g in pool.map(_render, marks, chunksize=16) if g is not None]
         views = np.stack(pool.map(_cohort_views, glyphs, chunksize=16))
@@ -111,22 +111,23 @@ def prepare(
     ref_views: int,
     scene_views: int,
     jobs: int,
-    generated: tuple[int, int, int] = (300, 150, 150),
+    generated: tuple[int, int, int, int] = (300, 150, 150, 0),
     scene_px: tuple[float, float] = (0.0, 0.0),
 ) -> dict:
     """Training data, cached under var/train-logo/ by everything that shapes it. `generated`: how
-    many word, multi-colour and combined marks join the icons; `scene_px`: the photographed views'
+    many word, multi-colour, combined and monogram marks join the icons; `scene_px`: the photographed views'
     mark width in px (min, max; (0, 0): the v2 data's 56-112 px)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    words, multi, combined = generated
-    v2 = (generated, scene_px) == ((300, 150, 150), (0.0, 0.0))  # the committed embedder's data keeps its name
+    words, multi, combined, monograms = generated
+    v2 = (generated, scene_px) == ((300, 150, 150, 0), (0.0, 0.0))  # the committed embedder's data keeps its name
     tag = "" if v2 else f"-{words}-{multi}-{combined}-{scene_px[0]:g}-{scene_px[1]:g}"
+    tag += f"-o{monograms}" if monograms else ""
     path = CACHE / f"data-v2-{seed}-{detector_samples}-{ref_views}-{scene_views}{tag}.npz"
     if path.exists():
         data = np.load(path, allow_pickle=True)
         return {k: data[k] for k in data.files}
     started = time.time()
-    marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined)
+    marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined, monograms=monograms)
     with Pool(jobs) as pool:
         glyphs = [g for g in pool.map(_render, marks, chunksize=16) if g is not None]
     photos = logo_synth.backgrounds()
@@ -403,6 +404,7 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=300, help="generated word marks")
     parser.add_argument("--multi", type=int, default=150, help="generated multi-colour marks")
     parser.add_argument("--combined", type=int, default=150, help="generated combined marks")
+    parser.add_argument("--monograms", type=int, default=0, help="two letters in a ring, look-alikes in fours")
     parser.add_argument(
         "--scene-px",
         type=float,
@@ -432,7 +434,7 @@ def main() -> None:
     torch.set_num_threads(args.jobs)
     random.seed(args.seed)
     started = time.time()
-    generated = (args.words, args.multi, args.combined)
+    generated = (args.words, args.multi, args.combined, args.monograms)
     if args.only == "cohort":
         card = {"seed": args.seed, **build_cohort(args.seed, generated, args.jobs, args.models_dir)}
         card["total_minutes"] = round((time.time() - started) / 60, 1)
