@@ -686,6 +686,11 @@ def build(seed: int, apt: bool) -> dict:
     log(f"{len(sources)} source files ({len(apt_versions)} Debian packages)")
     photos = derive_photos(sources, seed)
     catalogue, distractors = split_photos(photos, seed)
+    if not distractors:
+        raise SystemExit(
+            "no distractor photos: the Debian wallpaper packages are missing; install them with:  sudo apt-get install -y"
+            " --no-install-recommends " + " ".join(APT_PACKAGES) + "  (or rerun with --apt)"
+        )
     if len(catalogue) < 100 or len(distractors) < 300:
         log(f"WARNING: only {len(catalogue)} catalogue photos and {len(distractors)} distractors")
 
