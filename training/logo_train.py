@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import math
+import multiprocessing
 import random
 import sys
 import time
@@ -71,7 +72,9 @@ def build_cohort(seed: int, generated: tuple[int, int, int, int], jobs: int, mod
 
     words, multi, combined, monograms = generated
     marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined, monograms=monograms)
-    with Pool(jobs) as pool:
+    # Spawned, not forked: after training, this process holds PyTorch's OpenMP threads, and a forked
+    # child that then sets its own thread pools (engine.local_features does on import) hangs.
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
         glyphs = [g for g in pool.map(_render, marks, chunksize=16) if g is not None]
         views = np.stack(pool.map(_cohort_views, glyphs, chunksize=16))
     embedder = logo_model.LogoModels(models_dir)
@@ -128,7 +131,9 @@ def prepare(
         return {k: data[k] for k in data.files}
     started = time.time()
     marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined, monograms=monograms)
-    with Pool(jobs) as pool:
+    # Spawned, not forked: after training, this process holds PyTorch's OpenMP threads, and a forked
+    # child that then sets its own thread pools (engine.local_features does on import) hangs.
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
         glyphs = [g for g in pool.map(_render, marks, chunksize=16) if g is not None]
     photos = logo_synth.backgrounds()
     print(f"{len(glyphs)} training marks ({len(marks)} tried), {len(photos)} photos", flush=True)
