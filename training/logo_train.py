@@ -116,26 +116,27 @@ def prepare(
     jobs: int,
     generated: tuple[int, int, int, int] = (300, 150, 150, 0),
     scene_px: tuple[float, float] = (0.0, 0.0),
+    tune_photos: bool = True,
 ) -> dict:
     """Training data, cached under var/train-logo/ by everything that shapes it. `generated`: how
     many word, multi-colour, combined and monogram marks join the icons; `scene_px`: the photographed views'
-    mark width in px (min, max; (0, 0): the v2 data's 56-112 px)."""
+    mark width in px (min, max; (0, 0): the v2 data's 56-112 px); `tune_photos`: whether the tune split's
+    background photos are among the backgrounds."""
     CACHE.mkdir(parents=True, exist_ok=True)
     words, multi, combined, monograms = generated
     v2 = (generated, scene_px) == ((300, 150, 150, 0), (0.0, 0.0))  # the committed embedder's data keeps its name
     tag = "" if v2 else f"-{words}-{multi}-{combined}-{scene_px[0]:g}-{scene_px[1]:g}"
     tag += f"-o{monograms}" if monograms else ""
+    tag += "" if tune_photos else "-h"
     path = CACHE / f"data-v2-{seed}-{detector_samples}-{ref_views}-{scene_views}{tag}.npz"
     if path.exists():
         data = np.load(path, allow_pickle=True)
         return {k: data[k] for k in data.files}
     started = time.time()
     marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined, monograms=monograms)
-    # Spawned, not forked: after training, this process holds PyTorch's OpenMP threads, and a forked
-    # child that then sets its own thread pools (engine.local_features does on import) hangs.
-    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+    with Pool(jobs) as pool:
         glyphs = [g for g in pool.map(_render, marks, chunksize=16) if g is not None]
-    photos = logo_synth.backgrounds()
+    photos = logo_synth.backgrounds(tune_photos=tune_photos)
     print(f"{len(glyphs)} training marks ({len(marks)} tried), {len(photos)} photos", flush=True)
     with Pool(jobs, initializer=_init_workers, initargs=(glyphs, photos)) as pool:
         chunks = pool.map(_detector_samples, [(seed * 7919 + i, 50) for i in range(detector_samples // 50)])
@@ -425,6 +426,11 @@ def main() -> None:
         metavar="SHARE",
         help="embedder: share of each batch drawn as groups of look-alike marks (0: all at random)",
     )
+    parser.add_argument(
+        "--hold-out-tune-photos",
+        action="store_true",
+        help="leave the tune split's background photos (where thresholds are chosen) out of the training data",
+    )
     parser.add_argument("--detector-steps", type=int, default=5000)
     parser.add_argument("--embedder-steps", type=int, default=2500)
     parser.add_argument("--detector-batch", type=int, default=16)
@@ -453,6 +459,7 @@ def main() -> None:
         args.jobs,
         generated,
         tuple(args.scene_px),
+        not args.hold_out_tune_photos,
     )
     card = {
         "seed": args.seed,
