@@ -93,6 +93,7 @@ bench-ocr: $(STAMP)
 
 # Train the learned logo stage (training/, its own virtualenv with PyTorch; CPU is enough, about an
 # hour on 2 cores): writes engine/models/logo_detector.onnx and logo_embedder.onnx (see LOGO_MODEL.md).
+# TRAIN_ARGS="--device cuda" trains on a GPU (a PyTorch with CUDA); the default is the CPU.
 train-logo:
 	$(PYTHON) -m venv var/venv-train
 	var/venv-train/bin/python -m pip install --quiet -r training/requirements.txt

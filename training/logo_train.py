@@ -254,13 +254,13 @@ def augment_scene(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def train_detector(data: dict, steps: int, batch: int, seed: int):
+def train_detector(data: dict, steps: int, batch: int, seed: int, device: str = "cpu"):
     import torch
     from torch.nn import functional as F
 
     Detector, _ = build_models()
     torch.manual_seed(seed)
-    model = Detector()
+    model = Detector().to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
     images, boxes = data["images"], data["boxes"]
@@ -270,8 +270,8 @@ def train_detector(data: dict, steps: int, batch: int, seed: int):
         idx = rng.integers(0, len(images), batch)
         x = augment_scene(images[idx], rng)
         heat_t, size_t, mask_t = heat_targets([boxes[i] for i in idx], logo_synth.DETECT_SIDE, logo_synth.STRIDE)
-        x = torch.from_numpy(x).permute(0, 3, 1, 2).float()
-        heat_t, size_t, mask_t = (torch.from_numpy(a) for a in (heat_t, size_t, mask_t))
+        x = torch.from_numpy(x).to(device).permute(0, 3, 1, 2).float()
+        heat_t, size_t, mask_t = (torch.from_numpy(a).to(device) for a in (heat_t, size_t, mask_t))
         heat, size = model(x)
         heat = heat.clamp(1e-4, 1 - 1e-4)
         pos = heat_t.eq(1).float()
@@ -324,7 +324,8 @@ def nearest_marks(model, views: np.ndarray, ref_views: int, k: int) -> np.ndarra
         vectors = []
         for start in range(0, len(views), 512):
             chunk = views[start : start + 512, :ref_views].reshape(-1, *views.shape[2:])
-            z = model(torch.from_numpy(chunk).permute(0, 3, 1, 2).float()).numpy()
+            device = next(model.parameters()).device
+            z = model(torch.from_numpy(chunk).to(device).permute(0, 3, 1, 2).float()).cpu().numpy()
             vectors.append(z.reshape(-1, ref_views, z.shape[-1]).mean(axis=1))
     model.train()
     z = np.concatenate(vectors)
@@ -334,13 +335,15 @@ def nearest_marks(model, views: np.ndarray, ref_views: int, k: int) -> np.ndarra
     return np.argsort(-similarity, axis=1)[:, :k]
 
 
-def train_embedder(data: dict, steps: int, batch: int, seed: int, ref_views: int, hard: float = 0.0):
+def train_embedder(
+    data: dict, steps: int, batch: int, seed: int, ref_views: int, hard: float = 0.0, device: str = "cpu"
+):
     import torch
     from torch.nn import functional as F
 
     _, Embedder = build_models()
     torch.manual_seed(seed + 1)
-    model = Embedder()
+    model = Embedder().to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
     views = data["views"]  # (marks, ref_views + scene_views, 64, 64, 3)
@@ -368,10 +371,10 @@ def train_embedder(data: dict, steps: int, batch: int, seed: int, ref_views: int
         p = augment_scene(views[idx, positive_i], rng)
         # Crops of photos without marks (what the detector also proposes) are negatives for all.
         n = augment_scene(negatives[rng.integers(0, len(negatives), background)], rng)
-        za = model(torch.from_numpy(a).permute(0, 3, 1, 2).float())
-        zp = model(torch.from_numpy(np.concatenate([p, n])).permute(0, 3, 1, 2).float())
+        za = model(torch.from_numpy(a).to(device).permute(0, 3, 1, 2).float())
+        zp = model(torch.from_numpy(np.concatenate([p, n])).to(device).permute(0, 3, 1, 2).float())
         logits = za @ zp.T / 0.07
-        target = torch.arange(len(idx))
+        target = torch.arange(len(idx), device=device)
         loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits[:, : len(idx)].T, target)) / 2
         opt.zero_grad()
         loss.backward()
@@ -389,7 +392,7 @@ def export(model, shape: tuple[int, ...], path: Path, outputs: list[str]) -> str
 
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
-        model,
+        model.cpu(),
         torch.zeros(shape),
         str(path),
         input_names=["image"],
@@ -437,12 +440,19 @@ def main() -> None:
     parser.add_argument("--embedder-batch", type=int, default=192)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", choices=["detector", "embedder", "cohort"])
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="where PyTorch trains (cpu, cuda); the ONNX files are exported from the CPU either way",
+    )
     parser.add_argument("--models-dir", type=Path, default=MODELS, help="where the ONNX files go")
     args = parser.parse_args()
 
     import torch
 
     torch.set_num_threads(args.jobs)
+    if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"--device {args.device}: this PyTorch ({torch.__version__}) sees no CUDA device")
     random.seed(args.seed)
     started = time.time()
     generated = (args.words, args.multi, args.combined, args.monograms)
@@ -469,14 +479,20 @@ def main() -> None:
     }
     if args.only != "embedder":
         t = time.time()
-        detector = train_detector(data, args.detector_steps, args.detector_batch, args.seed)
+        detector = train_detector(data, args.detector_steps, args.detector_batch, args.seed, args.device)
         path = args.models_dir / "logo_detector.onnx"
         card["detector_sha256"] = export(detector, (1, 3, 320, 320), path, ["heat", "size"])
         card["detector_minutes"] = round((time.time() - t) / 60, 1)
     if args.only != "detector":
         t = time.time()
         embedder = train_embedder(
-            data, args.embedder_steps, args.embedder_batch, args.seed, args.ref_views, args.hard_negatives
+            data,
+            args.embedder_steps,
+            args.embedder_batch,
+            args.seed,
+            args.ref_views,
+            args.hard_negatives,
+            args.device,
         )
         path = args.models_dir / "logo_embedder.onnx"
         card["embedder_sha256"] = export(embedder, (1, 3, 64, 64), path, ["embedding"])
