@@ -5,8 +5,15 @@
 
 Writes engine/models/logo_detector.onnx, engine/models/logo_embedder.onnx and the embedder's
 cohort, engine/models/logo_cohort.npz, and prints what the model card (engine/models/LOGO_MODEL.md)
-records: data, seed, steps, time, sha256. CPU is enough (two cores: about 50 minutes); a GPU is
-used when torch sees one.
+records: data, seed, steps, time, sha256. CPU is enough (two cores: about 50 minutes);
+`--device cuda` trains on a GPU.
+
+A machine that cannot build the benchmark data (no Debian wallpapers, fonts or npm: a lent
+accelerator) trains from a pack instead: `--write-pack var/logo-pack.zip` here writes the rendered
+training marks (PNG) and background photos (640 px, JPEG q95), ~30 MB; `--pack var/logo-pack.zip
+--device cuda --only detector|embedder` there trains from it, without the cohort (built here with
+`--only cohort` once the embedder is back). The pack's photos are JPEG, so a model trained from
+a pack is not byte-identical to one trained from the data it was packed from.
 
 * detector: class-agnostic, "where is a mark" - a small CenterNet (heat map of mark centres and
   their sizes at stride 4) on the photo letterboxed to 320 px;
@@ -30,6 +37,7 @@ import multiprocessing
 import random
 import sys
 import time
+import zipfile
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -108,6 +116,49 @@ def _backgrounds(args: tuple[int, int]) -> np.ndarray:
     return np.stack([logo_synth.background_view(_G["photos"], rng) for _ in range(count)])
 
 
+def marks_and_photos(
+    seed: int, jobs: int, generated: tuple[int, int, int, int], tune_photos: bool
+) -> tuple[list[np.ndarray], list[np.ndarray], int]:
+    """The training marks rendered (RGBA glyphs; marks CairoSVG cannot draw left out), the
+    background photos, and how many marks were tried."""
+    words, multi, combined, monograms = generated
+    marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined, monograms=monograms)
+    with Pool(jobs) as pool:
+        glyphs = [g for g in pool.map(_render, marks, chunksize=16) if g is not None]
+    return glyphs, logo_synth.backgrounds(tune_photos=tune_photos), len(marks)
+
+
+def write_pack(path: Path, glyphs: list[np.ndarray], photos: list[np.ndarray], meta: dict) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as pack:
+        pack.writestr("meta.json", json.dumps(meta, indent=1))
+        for i, glyph in enumerate(glyphs):
+            out = io.BytesIO()
+            Image.fromarray(glyph, "RGBA").save(out, "PNG", optimize=True)
+            pack.writestr(f"glyphs/{i:05d}.png", out.getvalue())
+        for i, photo in enumerate(photos):
+            out = io.BytesIO()
+            Image.fromarray(photo, "RGB").save(out, "JPEG", quality=95)
+            pack.writestr(f"photos/{i:05d}.jpg", out.getvalue())
+
+
+def read_pack(path: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    from PIL import Image
+
+    glyphs, photos = [], []
+    with zipfile.ZipFile(path) as pack:
+        for name in sorted(pack.namelist()):
+            if name.startswith("glyphs/"):
+                glyphs.append(np.asarray(Image.open(io.BytesIO(pack.read(name))).convert("RGBA"), dtype=np.uint8))
+            elif name.startswith("photos/"):
+                photos.append(np.asarray(Image.open(io.BytesIO(pack.read(name))).convert("RGB"), dtype=np.uint8))
+    if not glyphs or not photos:
+        raise SystemExit(f"{path}: not a training pack (no glyphs/ or photos/)")
+    return glyphs, photos
+
+
 def prepare(
     seed: int,
     detector_samples: int,
@@ -117,11 +168,12 @@ def prepare(
     generated: tuple[int, int, int, int] = (300, 150, 150, 0),
     scene_px: tuple[float, float] = (0.0, 0.0),
     tune_photos: bool = True,
+    pack: Path | None = None,
 ) -> dict:
     """Training data, cached under var/train-logo/ by everything that shapes it. `generated`: how
     many word, multi-colour, combined and monogram marks join the icons; `scene_px`: the photographed views'
     mark width in px (min, max; (0, 0): the v2 data's 56-112 px); `tune_photos`: whether the tune split's
-    background photos are among the backgrounds."""
+    background photos are among the backgrounds; `pack`: glyphs and photos from a pack (not cached)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     words, multi, combined, monograms = generated
     v2 = (generated, scene_px) == ((300, 150, 150, 0), (0.0, 0.0))  # the committed embedder's data keeps its name
@@ -129,15 +181,16 @@ def prepare(
     tag += f"-o{monograms}" if monograms else ""
     tag += "" if tune_photos else "-h"
     path = CACHE / f"data-v2-{seed}-{detector_samples}-{ref_views}-{scene_views}{tag}.npz"
-    if path.exists():
+    if pack is None and path.exists():
         data = np.load(path, allow_pickle=True)
         return {k: data[k] for k in data.files}
     started = time.time()
-    marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined, monograms=monograms)
-    with Pool(jobs) as pool:
-        glyphs = [g for g in pool.map(_render, marks, chunksize=16) if g is not None]
-    photos = logo_synth.backgrounds(tune_photos=tune_photos)
-    print(f"{len(glyphs)} training marks ({len(marks)} tried), {len(photos)} photos", flush=True)
+    if pack is not None:
+        glyphs, photos = read_pack(pack)
+        print(f"{len(glyphs)} training marks, {len(photos)} photos (from {pack})", flush=True)
+    else:
+        glyphs, photos, tried = marks_and_photos(seed, jobs, generated, tune_photos)
+        print(f"{len(glyphs)} training marks ({tried} tried), {len(photos)} photos", flush=True)
     with Pool(jobs, initializer=_init_workers, initargs=(glyphs, photos)) as pool:
         chunks = pool.map(_detector_samples, [(seed * 7919 + i, 50) for i in range(detector_samples // 50)])
         samples = [s for chunk in chunks for s in chunk]
@@ -155,7 +208,8 @@ def prepare(
         "negatives": np.concatenate(negatives),
         "marks": np.array(len(glyphs)),
     }
-    np.savez(path, **data)
+    if pack is None:
+        np.savez(path, **data)
     print(f"data prepared in {time.time() - started:.0f} s", flush=True)
     return data
 
@@ -440,6 +494,8 @@ def main() -> None:
     parser.add_argument("--embedder-batch", type=int, default=192)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", choices=["detector", "embedder", "cohort"])
+    parser.add_argument("--write-pack", type=Path, metavar="ZIP", help="write the training marks and photos, then stop")
+    parser.add_argument("--pack", type=Path, metavar="ZIP", help="train from a pack (no benchmark data needed)")
     parser.add_argument(
         "--device",
         default="cpu",
@@ -456,6 +512,15 @@ def main() -> None:
     random.seed(args.seed)
     started = time.time()
     generated = (args.words, args.multi, args.combined, args.monograms)
+    if args.write_pack:
+        glyphs, photos, tried = marks_and_photos(args.seed, args.jobs, generated, not args.hold_out_tune_photos)
+        meta = {"seed": args.seed, "generated": generated, "tune_photos": not args.hold_out_tune_photos}
+        write_pack(args.write_pack, glyphs, photos, {**meta, "marks": len(glyphs), "tried": tried})
+        size = args.write_pack.stat().st_size / 2**20
+        print(f"{args.write_pack}: {len(glyphs)} marks, {len(photos)} photos, {size:.1f} MiB")
+        return
+    if args.pack and args.only not in ("detector", "embedder"):
+        raise SystemExit("--pack trains one network: add --only detector or --only embedder (the cohort is built here)")
     if args.only == "cohort":
         card = {"seed": args.seed, **build_cohort(args.seed, generated, args.jobs, args.models_dir)}
         card["total_minutes"] = round((time.time() - started) / 60, 1)
@@ -470,6 +535,7 @@ def main() -> None:
         generated,
         tuple(args.scene_px),
         not args.hold_out_tune_photos,
+        args.pack,
     )
     card = {
         "seed": args.seed,
@@ -497,9 +563,11 @@ def main() -> None:
         path = args.models_dir / "logo_embedder.onnx"
         card["embedder_sha256"] = export(embedder, (1, 3, 64, 64), path, ["embedding"])
         card["embedder_minutes"] = round((time.time() - t) / 60, 1)
-        card.update(build_cohort(args.seed, generated, args.jobs, args.models_dir))
+        if args.pack is None:
+            card.update(build_cohort(args.seed, generated, args.jobs, args.models_dir))
     card["total_minutes"] = round((time.time() - started) / 60, 1)
     print(json.dumps(card, indent=1))
+    CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / f"card-{args.only or 'both'}.json").write_text(json.dumps(card, indent=1))
 
 
