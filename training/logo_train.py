@@ -10,7 +10,7 @@ records: data, seed, steps, time, sha256. CPU is enough (two cores: about 50 min
 
 A machine that cannot build the benchmark data (no Debian wallpapers, fonts or npm: a lent
 accelerator) trains from a pack instead: `--write-pack var/logo-pack.zip` here writes the rendered
-training marks (PNG) and background photos (640 px, JPEG q95), ~30 MB; `--pack var/logo-pack.zip
+training marks (PNG) and background photos (640 px, JPEG q95), ~37 MiB; `--pack var/logo-pack.zip
 --device cuda --only detector|embedder` there trains from it, without the cohort (built here with
 `--only cohort` once the embedder is back). The pack's photos are JPEG, so a model trained from
 a pack is not byte-identical to one trained from the data it was packed from.
