@@ -78,12 +78,10 @@ def build_cohort(seed: int, generated: tuple[int, int, int, int], jobs: int, mod
     sys.path.insert(0, str(ROOT))
     from engine import logo_model
 
-    words, multi, combined, monograms = generated
-    marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined, monograms=monograms)
     # Spawned, not forked: after training, this process holds PyTorch's OpenMP threads, and a forked
     # child that then sets its own thread pools (engine.local_features does on import) hangs.
     with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-        glyphs = [g for g in pool.map(_render, marks, chunksize=16) if g is not None]
+        glyphs, _ = training_glyphs(seed, generated, pool)
         views = np.stack(pool.map(_cohort_views, glyphs, chunksize=16))
     embedder = logo_model.LogoModels(models_dir)
     vectors = embedder.embed(views.reshape(-1, *views.shape[2:])).reshape(len(views), views.shape[1], -1)
@@ -116,16 +114,21 @@ def _backgrounds(args: tuple[int, int]) -> np.ndarray:
     return np.stack([logo_synth.background_view(_G["photos"], rng) for _ in range(count)])
 
 
+def training_glyphs(seed: int, generated: tuple[int, int, int, int], pool) -> tuple[list[np.ndarray], int]:
+    """The training marks rendered by `pool` (RGBA glyphs; marks CairoSVG cannot draw left out),
+    and how many marks were tried."""
+    words, multi, combined, monograms = generated
+    marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined, monograms=monograms)
+    return [g for g in pool.map(_render, marks, chunksize=16) if g is not None], len(marks)
+
+
 def marks_and_photos(
     seed: int, jobs: int, generated: tuple[int, int, int, int], tune_photos: bool
 ) -> tuple[list[np.ndarray], list[np.ndarray], int]:
-    """The training marks rendered (RGBA glyphs; marks CairoSVG cannot draw left out), the
-    background photos, and how many marks were tried."""
-    words, multi, combined, monograms = generated
-    marks = logo_synth.training_marks(seed, words=words, multi=multi, combined=combined, monograms=monograms)
+    """The rendered training marks, the background photos, and how many marks were tried."""
     with Pool(jobs) as pool:
-        glyphs = [g for g in pool.map(_render, marks, chunksize=16) if g is not None]
-    return glyphs, logo_synth.backgrounds(tune_photos=tune_photos), len(marks)
+        glyphs, tried = training_glyphs(seed, generated, pool)
+    return glyphs, logo_synth.backgrounds(tune_photos=tune_photos), tried
 
 
 def write_pack(path: Path, glyphs: list[np.ndarray], photos: list[np.ndarray], meta: dict) -> None:
@@ -376,9 +379,9 @@ def nearest_marks(model, views: np.ndarray, ref_views: int, k: int) -> np.ndarra
     model.eval()
     with torch.no_grad():
         vectors = []
+        device = next(model.parameters()).device
         for start in range(0, len(views), 512):
             chunk = views[start : start + 512, :ref_views].reshape(-1, *views.shape[2:])
-            device = next(model.parameters()).device
             z = model(torch.from_numpy(chunk).to(device).permute(0, 3, 1, 2).float()).cpu().numpy()
             vectors.append(z.reshape(-1, ref_views, z.shape[-1]).mean(axis=1))
     model.train()
@@ -514,8 +517,14 @@ def main() -> None:
     generated = (args.words, args.multi, args.combined, args.monograms)
     if args.write_pack:
         glyphs, photos, tried = marks_and_photos(args.seed, args.jobs, generated, not args.hold_out_tune_photos)
-        meta = {"seed": args.seed, "generated": generated, "tune_photos": not args.hold_out_tune_photos}
-        write_pack(args.write_pack, glyphs, photos, {**meta, "marks": len(glyphs), "tried": tried})
+        meta = {
+            "seed": args.seed,
+            "generated": generated,
+            "tune_photos": not args.hold_out_tune_photos,
+            "marks": len(glyphs),
+            "tried": tried,
+        }
+        write_pack(args.write_pack, glyphs, photos, meta)
         size = args.write_pack.stat().st_size / 2**20
         print(f"{args.write_pack}: {len(glyphs)} marks, {len(photos)} photos, {size:.1f} MiB")
         return
