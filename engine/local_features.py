@@ -315,6 +315,7 @@ def verify(
     min_spread: float = 0.2,
     max_perspective: float = 1.5,
     max_iters: int = 400,
+    spread_waiver: bool = True,
 ) -> Verified | None:
     """Fit the reference to the query and accept the fit only if it is a plausible view of it.
 
@@ -334,7 +335,9 @@ def verify(
     `max_perspective` foreshortening; the inliers spread over at least `min_spread` of the
     reference box's part inside the query on both axes, 10 % trimmed (no cluster such as one
     line of text; waived from 3 x `min_inliers` inliers, or 2 x in `min_inliers` cells, which no chance
-    alignment reaches); and the reference overlaps the query image.
+    alignment of a whole photo's keypoints reaches; never with `spread_waiver` False, for a query
+    that is one mark's box enlarged, where one shared glyph gives as many); and the reference
+    overlaps the query image.
     """
     if len(ref_points) < max(min_inliers, 3):
         return None
@@ -383,6 +386,7 @@ def verify(
         "max_scale": max_scale,
         "min_spread": min_spread,
         "max_perspective": max_perspective,
+        "spread_waiver": spread_waiver,
     }
     for homography, mask in candidates:
         result = _plausible(homography, mask, src, dst, **checks)
@@ -427,6 +431,7 @@ def _plausible(
     max_scale,
     min_spread,
     max_perspective,
+    spread_waiver,
 ) -> Verified | None:
     count = int(inliers.sum())
     if count < min_inliers:
@@ -476,7 +481,7 @@ def _plausible(
     cells = len(np.unique(np.floor(used / cell), axis=0))
     if cells < (min_inliers + 1) // 2:
         return None
-    if count < 3 * min_inliers and (count < 2 * min_inliers or cells < min_inliers):
+    if not spread_waiver or (count < 3 * min_inliers and (count < 2 * min_inliers or cells < min_inliers)):
         # Spread (10 % trimmed on each side) over both axes of the part of the reference that
         # lies inside the query (a crop shows only part of it): not one line of text.
         vx0, vy0, vx1, vy1 = _visible_box(homography, box, query_size)

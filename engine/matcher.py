@@ -129,6 +129,14 @@ LOGO_SMALL_SIDE = 100  # the logo again at this content size (its keypoints mapp
 LOGO_SMALL_FEATURES = 150  # ... per polarity; 0: none
 KINDS = ("logo", "photo")
 MARK_SIDE = 400  # the colour image the mark detector and embedder crop from: >= this on its long side
+# A detected box is also checked keypoint by keypoint (signal "logo_box"): its ink (each pixel's colour
+# distance from the box's surroundings, so a recoloured mark looks as its reference is rendered) is
+# cut from the MARK_SIDE image with this margin, scaled so the box's long side is LOGO_SIDE (the
+# size references are rendered at), and ORB finds BOX_FEATURES keypoints there, for boxes the
+# detector gives at least BOX_CONFIDENCE (chosen on the logo benchmark's tune split, bench/README.md).
+BOX_MARGIN = 1.4
+BOX_FEATURES = 300
+BOX_CONFIDENCE = 0.2
 
 
 def _hex(value: int) -> str:
@@ -216,6 +224,7 @@ class QueryFeatures:
     box: tuple[int, int, int, int] | None = None  # the trimmed content, original pixels (x0, y0, x1, y1)
     marks: tuple[tuple[float, float, float, float, float], ...] = ()  # detected marks: box (original px), confidence
     mark_vectors: bytes = b""  # their embeddings, len(logo_model.CROP_SCALES) per mark, mark by mark
+    mark_local: tuple[bytes, ...] = ()  # per mark, the ORB features of its ink (`box_features`); b"": none
 
     def to_json(self) -> dict:
         return {
@@ -227,6 +236,7 @@ class QueryFeatures:
             "box": list(self.box) if self.box else None,
             "marks": [list(m) for m in self.marks],
             "mark_vectors": _b64(self.mark_vectors),
+            "mark_local": [_b64(blob) for blob in self.mark_local],
         }
 
     @classmethod
@@ -241,6 +251,7 @@ class QueryFeatures:
             box=tuple(int(v) for v in box) if box else None,
             marks=tuple(tuple(float(v) for v in m) for m in data.get("marks") or ()),
             mark_vectors=base64.b64decode(data.get("mark_vectors") or ""),
+            mark_local=tuple(base64.b64decode(blob) for blob in data.get("mark_local") or ()),
         )
 
 
@@ -499,24 +510,67 @@ def query_features(data: bytes, *, local: bool = True, logos: bool = True) -> Qu
     blob = extract(gray, nfeatures=QUERY_FEATURES, scale=factor).to_bytes() if local else b""
     marks: tuple = ()
     vectors = b""
+    mark_local: tuple[bytes, ...] = ()
     if local and logos:
-        marks, vectors = _query_marks(data)
+        marks, vectors, mark_local = _query_marks(data)
     return QueryFeatures(
-        width=width, height=height, phash=phash, dhash=dhash, local=blob, box=box, marks=marks, mark_vectors=vectors
+        width=width,
+        height=height,
+        phash=phash,
+        dhash=dhash,
+        local=blob,
+        box=box,
+        marks=marks,
+        mark_vectors=vectors,
+        mark_local=mark_local,
     )
 
 
-def _query_marks(data: bytes) -> tuple[tuple, bytes]:
-    """The marks the detector finds in a listing image (boxes in original px) and their embeddings."""
+def _query_marks(data: bytes) -> tuple[tuple, bytes, tuple[bytes, ...]]:
+    """The marks the detector finds in a listing image (boxes in original px, confidence >= the lower
+    of logo_model.MIN_DETECTION and BOX_CONFIDENCE), their embeddings and their ink's keypoints."""
     rgb, (width, _) = decode_rgb_small(data, MARK_SIDE)
-    found = logo_model.models().detect(rgb)
+    found = logo_model.models().detect(rgb, threshold=min(logo_model.MIN_DETECTION, BOX_CONFIDENCE))
     if not found:
-        return (), b""
+        return (), b"", ()
     factor = width / rgb.shape[1]
     crops = np.stack([crop for mark in found for crop in logo_model.crops_of(rgb, mark.box)])
     vectors = logo_model.models().embed(crops)
     marks = tuple((*(round(v * factor, 1) for v in mark.box), round(mark.confidence, 4)) for mark in found)
-    return marks, logo_model.encode_vectors(vectors)
+    mark_local = []
+    for mark in found:
+        features = box_features(rgb, mark.box, factor) if mark.confidence >= BOX_CONFIDENCE else None
+        mark_local.append(features.to_bytes() if features is not None and len(features) else b"")
+    return marks, logo_model.encode_vectors(vectors), tuple(mark_local)
+
+
+def ink_of(rgb: np.ndarray) -> np.ndarray:
+    """Dark-on-light uint8 ink of a photo's patch: each pixel's RGB distance from the patch's border
+    (its median colour), scaled so the strongest 0.5 % are full ink (at least 40 levels away: a flat
+    patch stays blank). A mark in any colour, on any ground, comes out as references are rendered."""
+    frame = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.float32)
+    distance = np.linalg.norm(rgb.astype(np.float32) - np.median(frame, axis=0), axis=2)
+    top = max(float(np.percentile(distance, 99.5)), 40.0)
+    return (235.0 - 215.0 * np.clip(distance / top, 0.0, 1.0)).astype(np.uint8)
+
+
+def box_features(rgb: np.ndarray, box: tuple[float, float, float, float], factor: float) -> LocalFeatures | None:
+    """ORB keypoints of a detected box's ink (`ink_of`): the box with BOX_MARGIN around it, cut from
+    `rgb` (`box` in its pixels), scaled so the box's long side is LOGO_SIDE; keypoints map back to
+    the original image (`factor`: original px per `rgb` px). None for a box under 8 px."""
+    x0, y0, x1, y1 = box
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half = max(x1 - x0, y1 - y0) * BOX_MARGIN / 2
+    height, width = rgb.shape[:2]
+    left, top = max(0, int(cx - half)), max(0, int(cy - half))
+    right, bottom = min(width, int(cx + half) + 1), min(height, int(cy + half) + 1)
+    if right - left < 8 or bottom - top < 8:
+        return None
+    scale = LOGO_SIDE * BOX_MARGIN / max(right - left, bottom - top)
+    size = (max(1, round((right - left) * scale)), max(1, round((bottom - top) * scale)))
+    ink = ink_of(rgb[top:bottom, left:right])
+    ink = cv2.resize(ink, size, interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+    return extract(ink, nfeatures=BOX_FEATURES, scale=factor / scale, offset=(left * factor, top * factor))
 
 
 def _covers_length(points: np.ndarray, box: tuple[float, float, float, float]) -> bool:
@@ -530,6 +584,12 @@ def _covers_length(points: np.ndarray, box: tuple[float, float, float, float]) -
     along, start, length = (points[:, 0], x0, w) if w >= h else (points[:, 1], y0, h)
     slices = np.clip(((along - start) / length * 8).astype(np.int64), 0, 7)
     return len(np.unique(slices)) >= 6
+
+
+def _aspect_change(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """How many times wider for its height one box is than the other (>= 1)."""
+    ratio = ((a[2] - a[0]) / max(a[3] - a[1], 1e-6)) / max((b[2] - b[0]) / max(b[3] - b[1], 1e-6), 1e-6)
+    return max(ratio, 1 / max(ratio, 1e-6))
 
 
 def _bounds(region) -> tuple[float, float, float, float]:
@@ -619,6 +679,9 @@ class Matcher:
         (`cohort`, default the embedder's own, `logo_model.models().cohort`); a registered logo
         never competes with its own copy there (cohort marks within COHORT_SAME_MARK of a
         registered logo are set aside). None: no cohort.
+      box_similarity: the similarity to its closest logo a detected box needs (with BOX_CONFIDENCE)
+        to be checked keypoint by keypoint against that logo (signal "logo_box"; chosen on the tune
+        split like the others). Off with the learned stage (mark_threshold above 1).
     The defaults aim at no false detection, so every returned match counts; lower min_inliers /
     logo_min_inliers trade precision for recall.
     """
@@ -649,6 +712,9 @@ class Matcher:
         mark_threshold: float = 0.76,
         mark_margin: float = 0.08,
         mark_cohort_margin: float | None = 0.02,
+        box_similarity: float = 0.5,
+        box_min_spread: float = 0.2,
+        box_max_aspect_change: float = 1.8,
         cohort: np.ndarray | None = None,
     ) -> None:
         self.hash_radius = hash_radius
@@ -674,6 +740,9 @@ class Matcher:
         self.mark_threshold = mark_threshold
         self.mark_margin = mark_margin
         self.mark_cohort_margin = mark_cohort_margin
+        self.box_similarity = box_similarity
+        self.box_min_spread = box_min_spread
+        self.box_max_aspect_change = box_max_aspect_change
         self._cohort = cohort  # (marks, views, 128); None: the embedder's, loaded on first use
         self._cohort_matrix = np.zeros((0, 128), np.float32)  # the cohort less the registered logos' copies
         self._cohort_copies: dict[int, np.ndarray] = {}  # slot -> the cohort marks that are its copies
@@ -955,55 +1024,105 @@ class Matcher:
             ref = self._by_slot.get(slot)
             if ref is None or ref.key in skip:
                 continue
-            all_pairs = len(pairs)
-            pairs = pairs[: self.max_pairs]  # sorted by descriptor distance
-            src = ref.local.points[pairs[:, 1]]
-            dst = qlocal.points[pairs[:, 0]]
-            needed = self.logo_min_inliers if ref.features.kind == "logo" else self.min_inliers
-            result = verify(
-                src,
-                dst,
-                box=ref.local.box,
-                query_size=qlocal.size,
-                reflecting=variant in REFLECTING,
-                min_inliers=needed,
-                ransac_threshold=self.ransac_threshold,
-                max_iters=self.ransac_iters,
-            )
-            if result is None:
-                continue
-            if ref.features.kind == "logo" and self.logo_shortlist:
-                # A few chance alignments among many mutual pairs (a busy background): need a share
-                # of the pairs as inliers, less of it for a strong fit (a logo with repeated parts).
-                ratio = self.logo_min_inlier_ratio
-                if result.count >= 2.5 * needed:
-                    ratio *= 0.6
-                if result.count < ratio * all_pairs:
-                    continue
-                if not _covers_length(src[result.inliers], ref.local.box):
-                    continue
-            score = round(1.0 - 0.5 ** (result.count / needed), 4)
-            if ref.key in best and best[ref.key].score >= score:
-                continue
-            region = qlocal.to_original(result.quad.astype(np.float32))
-            ref_pts = ref.local.to_original(src[result.inliers])
-            q_pts = qlocal.to_original(dst[result.inliers])
-            step = max(1, len(ref_pts) // 40)
-            keypoints = [
-                (round(float(a), 1), round(float(b), 1), round(float(c), 1), round(float(d), 1))
-                for (a, b), (c, d) in zip(ref_pts[::step][:40], q_pts[::step][:40], strict=True)
-            ]
-            best[ref.key] = ImageMatch(
-                key=ref.key,
-                signal="local",
-                score=score,
-                hash_distance=None,
-                variant=VARIANT_NAMES.get(variant),
-                inliers=result.count,
-                region=[(round(float(x), 1), round(float(y), 1)) for x, y in region],
-                keypoints=keypoints,
-            )
+            match = self._verified(ref, variant, pairs, qlocal, signal="local")
+            if match is not None and not (ref.key in best and best[ref.key].score >= match.score):
+                best[ref.key] = match
         return self._suppress_overlaps(best)
+
+    def _verified(
+        self,
+        ref: _Reference,
+        variant: int,
+        pairs: np.ndarray,
+        qlocal: LocalFeatures,
+        *,
+        signal: str,
+        checks: dict | None = None,
+        **extra,
+    ) -> ImageMatch | None:
+        """The match of `ref` (its `variant`) in the query if its keypoint `pairs` (query keypoint,
+        reference keypoint, distance; closest first) fit one plausible view of it (`verify`, and for
+        logos a share of the pairs as inliers and, for a word mark, its whole length); else None."""
+        all_pairs = len(pairs)
+        pairs = pairs[: self.max_pairs]  # sorted by descriptor distance
+        src = ref.local.points[pairs[:, 1]]
+        dst = qlocal.points[pairs[:, 0]]
+        needed = self.logo_min_inliers if ref.features.kind == "logo" else self.min_inliers
+        result = verify(
+            src,
+            dst,
+            box=ref.local.box,
+            query_size=qlocal.size,
+            reflecting=variant in REFLECTING,
+            min_inliers=needed,
+            ransac_threshold=self.ransac_threshold,
+            max_iters=self.ransac_iters,
+            **(checks or {}),
+        )
+        if result is None:
+            return None
+        if ref.features.kind == "logo" and self.logo_shortlist:
+            # A few chance alignments among many mutual pairs (a busy background): need a share
+            # of the pairs as inliers, less of it for a strong fit (a logo with repeated parts).
+            ratio = self.logo_min_inlier_ratio
+            if result.count >= 2.5 * needed:
+                ratio *= 0.6
+            if result.count < ratio * all_pairs:
+                return None
+            if not _covers_length(src[result.inliers], ref.local.box):
+                return None
+        region = qlocal.to_original(result.quad.astype(np.float32))
+        ref_pts = ref.local.to_original(src[result.inliers])
+        q_pts = qlocal.to_original(dst[result.inliers])
+        step = max(1, len(ref_pts) // 40)
+        keypoints = [
+            (round(float(a), 1), round(float(b), 1), round(float(c), 1), round(float(d), 1))
+            for (a, b), (c, d) in zip(ref_pts[::step][:40], q_pts[::step][:40], strict=True)
+        ]
+        return ImageMatch(
+            key=ref.key,
+            signal=signal,
+            score=round(1.0 - 0.5 ** (result.count / needed), 4),
+            hash_distance=None,
+            variant=VARIANT_NAMES.get(variant),
+            inliers=result.count,
+            region=[(round(float(x), 1), round(float(y), 1)) for x, y in region],
+            keypoints=keypoints,
+            **extra,
+        )
+
+    def _box_match(
+        self, ref: _Reference, qlocal: LocalFeatures, similarity: float, box: tuple[float, float, float, float]
+    ) -> ImageMatch | None:
+        """A detected box's ink keypoints (`box_features`) against the one logo the embedder finds
+        it most like: mutual nearest pairs with each polarity of the logo's rendering, the one with
+        more verified as `_local_matches` verifies a shortlisted logo, and never on the strength of
+        many inliers alone (an enlarged glyph has plenty); the logo's place must have about the
+        box's shape (`box_max_aspect_change`)."""
+        if ref.local is None or not len(ref.local) or not len(qlocal):
+            return None
+        variant, pairs = max(
+            ((code, self._exact_pairs(qlocal, ref.slot * 4 + code)) for code in (0, 2)), key=lambda item: len(item[1])
+        )
+        if len(pairs) < self.logo_min_votes:
+            return None
+        checks = {"spread_waiver": False, "min_spread": self.box_min_spread}
+        match = self._verified(
+            ref,
+            variant,
+            pairs,
+            qlocal,
+            signal="logo_box",
+            checks=checks,
+            similarity=round(similarity, 4),
+        )
+        if match is None:
+            return None
+        # The detector boxes a whole mark: keypoints that place the logo in a shape unlike the box
+        # (a square logo over a line of text whose one letter it shares) are not that mark.
+        if _aspect_change(_bounds(match.region), box) > self.box_max_aspect_change:
+            return None
+        return match
 
     def _suppress_overlaps(self, found: dict[object, ImageMatch]) -> dict[object, ImageMatch]:
         """One spot of a picture shows one thing: of local matches whose regions overlap (IoU of
@@ -1025,10 +1144,13 @@ class Matcher:
 
     def _mark_matches(self, query: QueryFeatures) -> dict[object, ImageMatch]:
         """Logos by the learned stage: each detected mark's embedding against every logo's vectors
-        (cosine); a mark names the logo it is closest to when that similarity reaches
-        `mark_threshold` and beats every other logo by `mark_margin` (look-alike marks share
-        shapes: an ambiguous mark names none)."""
-        if not query.marks or not self._mark_rows:
+        (cosine); a mark the detector gives logo_model.MIN_DETECTION names the logo it is closest
+        to when that similarity reaches `mark_threshold` and beats every other logo by
+        `mark_margin` (look-alike marks share shapes: an ambiguous mark names none), and the
+        cohort by `mark_cohort_margin`. A mark that does not, given BOX_CONFIDENCE, is checked
+        keypoint by keypoint against that closest logo when their similarity reaches
+        `box_similarity` (signal "logo_box": its ink's keypoints fit one view of the logo)."""
+        if not query.marks or not self._mark_rows or self.mark_threshold > 1:
             return {}
         if self._mark_matrix is None:
             slots = sorted(self._mark_rows)
@@ -1043,41 +1165,59 @@ class Matcher:
         similarity = similarity.reshape(len(query.marks), -1, similarity.shape[1]).max(axis=1)
         crops = len(vectors) // len(query.marks)
         best: dict[object, ImageMatch] = {}
+
+        def keep(match: ImageMatch) -> None:
+            if not (match.key in best and best[match.key].score >= match.score):
+                best[match.key] = match
+
         for i, mark in enumerate(query.marks):
             row = similarity[i]
             first = int(np.argmax(row))
             value = float(row[first])
-            runner_up = float(np.max(np.delete(row, first))) if len(row) > 1 else -1.0
-            if value < self.mark_threshold or value - runner_up < self.mark_margin:
-                continue
-            # The closest cohort mark (any crop, any view; -1 without a cohort), for the few marks
-            # that got this far: 15,000 vectors x 3 crops each.
-            other = -1.0
-            if len(self._cohort_matrix):
-                other = float((vectors[i * crops : (i + 1) * crops] @ self._cohort_matrix.T).max())
-            if self.mark_cohort_margin is not None and value - other < self.mark_cohort_margin:
-                continue  # as like some unregistered brand's mark as this logo
             ref = self._by_slot.get(int(self._mark_owner[first]))
             if ref is None:
                 continue
-            closest = max(runner_up, other)
-            score = round(0.5 + 0.5 * (value - self.mark_threshold) / max(1e-6, 1.0 - self.mark_threshold), 4)
-            if ref.key in best and best[ref.key].score >= score:
+            named = self._named_by_look(mark, row, first, vectors[i * crops : (i + 1) * crops], ref)
+            if named is not None:
+                keep(named)
                 continue
-            x0, y0, x1, y1 = mark[:4]
-            best[ref.key] = ImageMatch(
-                key=ref.key,
-                signal="logo",
-                score=score,
-                hash_distance=None,
-                variant=None,
-                inliers=0,
-                region=[(x0, y0), (x1, y0), (x1, y1), (x0, y1)],
-                keypoints=[],
-                similarity=round(value, 4),
-                closest_other=round(closest, 4) if closest > -1 else None,  # -1: nothing else to compare
-            )
+            box_local = query.mark_local[i] if i < len(query.mark_local) else b""
+            if mark[4] >= BOX_CONFIDENCE and value >= self.box_similarity and box_local:
+                checked = self._box_match(ref, LocalFeatures.from_bytes(box_local), value, mark[:4])
+                if checked is not None:
+                    keep(checked)
         return best
+
+    def _named_by_look(
+        self, mark: tuple, row: np.ndarray, first: int, vectors: np.ndarray, ref: _Reference
+    ) -> ImageMatch | None:
+        """The learned stage's match of `ref` (the logo of column `first` of `row`, the mark's
+        similarity to each logo) by the embeddings alone, or None (`_mark_matches`)."""
+        if mark[4] < logo_model.MIN_DETECTION:
+            return None
+        value = float(row[first])
+        runner_up = float(np.max(np.delete(row, first))) if len(row) > 1 else -1.0
+        if value < self.mark_threshold or value - runner_up < self.mark_margin:
+            return None
+        # The closest cohort mark (any crop, any view; -1 without a cohort), for the few marks
+        # that got this far: 15,000 vectors x 3 crops each.
+        other = float((vectors @ self._cohort_matrix.T).max()) if len(self._cohort_matrix) else -1.0
+        if self.mark_cohort_margin is not None and value - other < self.mark_cohort_margin:
+            return None  # as like some unregistered brand's mark as this logo
+        closest = max(runner_up, other)
+        x0, y0, x1, y1 = mark[:4]
+        return ImageMatch(
+            key=ref.key,
+            signal="logo",
+            score=round(0.5 + 0.5 * (value - self.mark_threshold) / max(1e-6, 1.0 - self.mark_threshold), 4),
+            hash_distance=None,
+            variant=None,
+            inliers=0,
+            region=[(x0, y0), (x1, y0), (x1, y1), (x0, y1)],
+            keypoints=[],
+            similarity=round(value, 4),
+            closest_other=round(closest, 4) if closest > -1 else None,  # -1: nothing else to compare
+        )
 
     def _the_cohort(self) -> np.ndarray:
         if self._cohort is None:
@@ -1117,7 +1257,7 @@ class Matcher:
         lie mostly (`VETO_MIN_OVERLAP` of the line's box) inside the match's region and none holds
         the logo's words even with one letter wrong (a misreading of the logo itself)."""
         words = self._words.get(key)
-        if not lines or not words or not match.region or match.signal not in ("local", "logo"):
+        if not lines or not words or not match.region or match.signal not in ("local", "logo", "logo_box"):
             return False
         region = _bounds(match.region)
         inside = [
