@@ -5,7 +5,8 @@ benchmark's TUNE split only; bench/logo_bench.py then reports them on the unseen
     .venv/bin/python bench/logo_threshold.py            (~2 min on 2 cores)
 
 Every query photo is featured and read once (as the product reads it, MATCH_OCR on); the
-geometric (ORB) matches and the logos' words are matched once with the learned stage off; then
+geometric (ORB) matches, the logos' words and the keypoint check of detected marks (signal
+"logo_box", at the engine's own settings, with no mark named by its look) are matched once; then
 every (similarity, margin, cohort margin) of the grid is applied to the stored embeddings - a mark whose
 best logo the text read inside its box contradicts is dropped, as the matcher drops it - and the
 union of the signals is scored as logo_bench.py scores it. Printed after the grid: its best point
@@ -14,8 +15,8 @@ on a logo-free photo) and the point chosen by the rule the engine's thresholds f
 highest recall whose precision and logo-free photos also hold with similarity and cohort margin
 0.04 lower and detector confidence 0.1 lower (ties within 0.005 of recall: the most precision at
 that shifted point). Before the grid: where each mark of the logo photos is found or lost at the
-engine's own thresholds (ORB or the words; else no box, too little confidence, another logo,
-the text's veto, similarity, margin or cohort), by mark kind and width.
+engine's own thresholds (ORB, the words or the keypoint check; else no box, too little confidence,
+another logo, the text's veto, similarity, margin or cohort), by mark kind and width.
 """
 
 from __future__ import annotations
@@ -57,9 +58,12 @@ def _init(refs: list[tuple[str, dict]]) -> None:
     from engine.matcher import Matcher, ReferenceFeatures
 
     matcher = Matcher(mark_threshold=2.0)  # geometric signals only
+    boxes = Matcher(mark_threshold=1.0)  # the learned stage on, but no mark named by its look: the keypoint check
     for key, features in refs:
         matcher.add(key, ReferenceFeatures.from_json(features))
+        boxes.add(key, ReferenceFeatures.from_json(features))
     _STATE["matcher"] = matcher
+    _STATE["boxes"] = boxes
 
 
 def _reference(item: tuple[str, str]) -> tuple[str, dict]:
@@ -78,6 +82,8 @@ def _query(item: tuple[str, str]) -> tuple[str, list[str], list, bytes, list[dic
     features = query_features(data)
     lines = read_text(data).lines
     geometric = [m.key for m in _STATE["matcher"].match(features, text=lines)]  # and the logos' words
+    checked = _STATE["boxes"].match(features, text=lines)
+    geometric += [m.key for m in checked if m.signal == "logo_box" and m.key not in geometric]
     return qid, geometric, list(features.marks), features.mark_vectors, [line.as_dict() for line in lines]
 
 
@@ -98,7 +104,7 @@ def engine_thresholds() -> dict[str, float | None]:
 
 
 LOSSES = (  # in the order the engine decides; a mark lost at several boxes counts at the furthest
-    "found by ORB or the logo's words",
+    "found by ORB, the logo's words or the keypoint check",
     "found by the learned stage",
     f"no box (IoU >= 0.3) at confidence >= {min(CONFIDENCES)}",
     "a box, below the detector's confidence",

@@ -5,7 +5,7 @@ reference asset and `query_features` once per listing image (both JSON-serializa
 PostgreSQL), keep one `Matcher` per worker process fed from the database, and call `match`.
 The measurements behind the defaults are in bench/README.md ("Measurement diary").
 
-Four signals:
+Five signals:
 
 * **hash** (photos only): pHash and dHash of the border-trimmed, reduced image. Cheap; catches
   re-encodes, resizes, brightness/colour changes, mirrors, small overlays. Each reference is
@@ -21,6 +21,14 @@ Four signals:
   marks, stand-ins for the brands nobody registered here) by `mark_cohort_margin`. Catches what
   has too few corners for ORB: small, recoloured, printed marks, and every mark of a photo that
   shows several. A logo found geometrically keeps that match.
+* **logo_box** (logos only): a box the look alone does not name (below those thresholds, or below
+  the detector confidence they need) is checked keypoint by keypoint against the one logo it is
+  most like, when that similarity reaches `box_similarity`: the box's ink (`ink_of`: colour
+  distance from its surroundings, so any recolouring looks like the reference's rendering) is
+  enlarged to LOGO_SIDE, where ORB finds far more keypoints on a small mark than in the whole
+  photo, and verified as a shortlisted logo is, with the spread of the inliers always checked and
+  the logo's place shaped about like the box. The embedder's ranking picks the logo, geometry
+  decides; the region is where the keypoints put the whole logo.
 * **logo_text** (logos with words): a logo's words are read once when it is registered
   (`engine.ocr.logo_words`), and `match(..., text=lines)` looks for them in the lines read in the
   photo (`engine.ocr`, MATCH_OCR): the same letters in any case, spacing or font, no misspelling
@@ -682,6 +690,9 @@ class Matcher:
       box_similarity: the similarity to its closest logo a detected box needs (with BOX_CONFIDENCE)
         to be checked keypoint by keypoint against that logo (signal "logo_box"; chosen on the tune
         split like the others). Off with the learned stage (mark_threshold above 1).
+      box_min_spread / box_max_aspect_change: that check's inliers must spread over this share of
+        the logo on both axes, whatever their number, and the logo's place must be at most this
+        many times wider (or narrower) for its height than the detector's box.
     The defaults aim at no false detection, so every returned match counts; lower min_inliers /
     logo_min_inliers trade precision for recall.
     """
@@ -1024,7 +1035,8 @@ class Matcher:
             ref = self._by_slot.get(slot)
             if ref is None or ref.key in skip:
                 continue
-            match = self._verified(ref, variant, pairs, qlocal, signal="local")
+            logo_checks = ref.features.kind == "logo" and bool(self.logo_shortlist)
+            match = self._verified(ref, variant, pairs, qlocal, signal="local", logo_checks=logo_checks)
             if match is not None and not (ref.key in best and best[ref.key].score >= match.score):
                 best[ref.key] = match
         return self._suppress_overlaps(best)
@@ -1037,12 +1049,14 @@ class Matcher:
         qlocal: LocalFeatures,
         *,
         signal: str,
+        logo_checks: bool,
         checks: dict | None = None,
         **extra,
     ) -> ImageMatch | None:
         """The match of `ref` (its `variant`) in the query if its keypoint `pairs` (query keypoint,
-        reference keypoint, distance; closest first) fit one plausible view of it (`verify`, and for
-        logos a share of the pairs as inliers and, for a word mark, its whole length); else None."""
+        reference keypoint, distance; closest first) fit one plausible view of it (`verify` with
+        `checks`, and with `logo_checks` a share of the pairs as inliers and, for a word mark, its
+        whole length); else None."""
         all_pairs = len(pairs)
         pairs = pairs[: self.max_pairs]  # sorted by descriptor distance
         src = ref.local.points[pairs[:, 1]]
@@ -1061,7 +1075,7 @@ class Matcher:
         )
         if result is None:
             return None
-        if ref.features.kind == "logo" and self.logo_shortlist:
+        if logo_checks:
             # A few chance alignments among many mutual pairs (a busy background): need a share
             # of the pairs as inliers, less of it for a strong fit (a logo with repeated parts).
             ratio = self.logo_min_inlier_ratio
@@ -1113,6 +1127,7 @@ class Matcher:
             pairs,
             qlocal,
             signal="logo_box",
+            logo_checks=True,
             checks=checks,
             similarity=round(similarity, 4),
         )

@@ -241,6 +241,10 @@ MATCH_LOGO_MARGIN = env_float("MATCH_LOGO_MARGIN", 0.08)
 # trained on, none of them registered here: stand-ins for the brands this platform does not know).
 # "off": no cohort.
 MATCH_LOGO_COHORT_MARGIN = env_optional_float("MATCH_LOGO_COHORT_MARGIN", 0.02)
+# A detected mark that does not name a logo by its look alone is checked keypoint by keypoint against
+# the logo it is most like when their similarity reaches MATCH_LOGO_BOX_SIMILARITY (signal "logo_box";
+# chosen on the tune split like the others).
+MATCH_LOGO_BOX_SIMILARITY = env_float("MATCH_LOGO_BOX_SIMILARITY", 0.5)
 # An image match below this score is not reported. Text alone needs MATCH_TEXT_MIN_SCORE: a word
 # mark by itself scores 0.5 (resellers name brands too), so it takes a counterfeit term or a
 # price far below the brand's range as well.

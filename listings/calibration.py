@@ -3,7 +3,7 @@ engine.calibration's), recomputed after decisions (debounced task) and periodica
 the thresholds in force through `floors()`.
 
 Which score is calibrated: an image detection's image score (`evidence.image_match.score`, compared
-with MATCH_IMAGE_MIN_SCORE) under its signal `image:<hash|local|logo|logo_text>`; a text detection's text score
+with MATCH_IMAGE_MIN_SCORE) under its signal `image:<hash|local|logo|logo_box|logo_text>`; a text detection's text score
 (`evidence.text.score`, compared with MATCH_TEXT_MIN_SCORE) under `text` (the listing's own text) or
 `image:text` (a word mark read only in a photo). Stay-down matches are not calibrated.
 """
@@ -22,7 +22,7 @@ from core.services import audit_record
 from engine.calibration import Calibration, Decision, calibrate
 from listings.models import BrandCalibration, DetectionFeedback
 
-IMAGE_SIGNALS = ("image:hash", "image:local", "image:logo", "image:logo_text")
+IMAGE_SIGNALS = ("image:hash", "image:local", "image:logo", "image:logo_box", "image:logo_text")
 TEXT_SIGNALS = ("text", "image:text")
 SIGNALS = IMAGE_SIGNALS + TEXT_SIGNALS
 

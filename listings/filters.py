@@ -22,7 +22,7 @@ class DetectionFilter(django_filters.FilterSet):
     signal = django_filters.CharFilter(
         method="filter_signal",
         help_text=(
-            'A signal that fired, e.g. "image:hash", "image:local", "image:logo", "image:logo_text" '
+            'A signal that fired, e.g. "image:hash", "image:local", "image:logo", "image:logo_box", "image:logo_text" '
             '(a logo\'s words read in a photo), "image:text" (text read in a photo) or "text"'
         ),
     )

@@ -305,6 +305,7 @@ def listing_findings(catalogue: references.Catalogue, listing: Listing, summary:
                             if info.kind == ReferenceAsset.Kind.LOGO
                             else settings.MATCH_MIN_INLIERS,
                             "logo_similarity": settings.MATCH_LOGO_SIMILARITY,
+                            "logo_box_similarity": settings.MATCH_LOGO_BOX_SIMILARITY,
                         },
                     },
                     match=match,

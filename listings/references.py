@@ -66,6 +66,7 @@ def new_matcher() -> Matcher:
         mark_threshold=settings.MATCH_LOGO_SIMILARITY,
         mark_margin=settings.MATCH_LOGO_MARGIN,
         mark_cohort_margin=settings.MATCH_LOGO_COHORT_MARGIN,
+        box_similarity=settings.MATCH_LOGO_BOX_SIMILARITY,
     )
 
 

@@ -225,6 +225,13 @@ def _explanations(evidence: dict[str, Any]) -> list[str]:
                     else "."
                 )
             )
+        elif match.get("signal") == "logo_box" and match.get("similarity") is not None:
+            lines.append(
+                f"The logo model boxed a mark in the listing's image that looks most like this registered logo "
+                f"(similarity {float(match['similarity']):.2f}; boxes from "
+                f"{thresholds.get('logo_box_similarity', '?')} are checked point by point), and the points above, "
+                f"found in the box, place the whole logo there."
+            )
         elif match.get("score") is not None:
             lines.append(
                 f"Image similarity {float(match['score']):.2f}; detections need at least "

@@ -48,6 +48,8 @@ LISTINGS: list[tuple[str, str, str, str, str, str, str, str]] = [
     ("X-206", "S-3107", "Leather shoulder bag, new season", "Quality exactly as in the photos.", "42", "bags", "bag", "text:AURORA|REPLICA 1:1"),
     # The word in Nordpeak's logo on the label, spaced out (ORB finds no logo in it): read, not seen.
     ("X-404", "S-4410", "Hiking shell jacket, waterproof", "Taped seams, two chest pockets.", "64", "clothing", "jacket", "text:N O R D P E A K"),
+    # The sun small in its own colours: its look alone is not enough, its keypoints in the box confirm it.
+    ("X-209", "S-3300", "Mini crossbody bag", "Gold-tone hardware, adjustable strap.", "31", "bags", "bag", "sun:small"),
 ]  # fmt: skip
 
 
@@ -80,6 +82,8 @@ def seed_listings() -> int:
         elif logo.endswith(":printed"):  # the mark alone, recoloured and printed: the learned logo stage
             mark = logos[logo.split(":")[0]]
             photo = demo_art.product_photo(picture, seed=seed, logo=mark, logo_scale=0.08, printed=(245, 240, 230))
+        elif logo.endswith(":small"):  # the mark small in its own colours: the keypoint check of its box
+            photo = demo_art.product_photo(picture, seed=seed, logo=logos[logo.split(":")[0]], logo_scale=0.08)
         else:
             photo = demo_art.product_photo(
                 picture, seed=seed, logo=logos.get(logo), logo_scale=0.18 + (seed % 4) * 0.04
@@ -93,7 +97,7 @@ def seed_listings() -> int:
 FIRST_SEEN_DAYS_AGO = {
     "A-100": 88, "A-101": 86, "N-300": 84, "G-500": 71, "G-501": 63, "G-502": 47, "G-503": 30, "G-504": 22,
     "X-400": 16, "X-401": 14, "X-402": 13, "X-403": 11, "R-600": 10, "X-200": 9, "X-201": 8, "X-202": 7,
-    "X-203": 6, "X-204": 5, "X-205": 3, "X-206": 2,
+    "X-203": 6, "X-204": 5, "X-205": 3, "X-206": 2, "X-209": 1,
 }  # fmt: skip
 
 

@@ -28,6 +28,7 @@ LEAD_COLORS = {
     "image:hash": PALETTE[0],
     "image:local": PALETTE[4],
     "image:logo": PALETTE[1],
+    "image:logo_box": PALETTE[6],
     "image:logo_text": PALETTE[7],
     "image:text": PALETTE[3],
     "text": PALETTE[2],

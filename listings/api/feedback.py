@@ -23,7 +23,9 @@ from listings.feedback import Suggestion, SuggestionError, suggestion_dismiss, s
 
 
 class CalibrationSignalSerializer(Serializer):
-    signal = serializers.CharField(help_text="image:hash, image:local, image:logo, image:logo_text, text or image:text")
+    signal = serializers.CharField(
+        help_text="image:hash, image:local, image:logo, image:logo_box, image:logo_text, text or image:text"
+    )
     floor = serializers.FloatField(help_text="The global threshold: the brand's is never below it")
     in_force = serializers.FloatField(help_text="The threshold matching applies for this brand")
     calibrated = serializers.BooleanField(help_text="The brand's own threshold is in force")

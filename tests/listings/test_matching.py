@@ -350,6 +350,43 @@ def test_a_small_printed_logo_is_found_by_the_learned_stage_with_its_similarity(
     assert detection.evidence_image
 
 
+def _small_logo_photo() -> bytes:
+    """The sun at 8 % of the photo in its own colours on a bag: too few corners for ORB over the whole
+    photo, a look the embedder finds short of the similarity that names a logo by itself."""
+    return demo_art.product_photo("bag", seed=19, logo=demo_art.sun_logo(), logo_scale=0.08)
+
+
+def test_a_mark_its_look_alone_does_not_name_is_checked_point_by_point(cast: Cast, right_a, settings) -> None:
+    asset = _logo_asset(cast, right_a)
+    listing = _listing("L1", title="Shoulder bag", photo=_small_logo_photo())
+
+    detection = Detection.objects.get(listing=listing, asset=asset)
+    assert detection.signals == ["image:logo_box"]
+    match = detection.evidence["image_match"]
+    thresholds = detection.evidence["thresholds"]
+    assert thresholds["logo_box_similarity"] <= match["similarity"] < thresholds["logo_similarity"]
+    assert match["inliers"] >= thresholds["min_inliers"]
+    assert match["keypoints"]  # the evidence joins the logo's points to the photo's
+    x0, y0 = min(x for x, _ in match["region"]), min(y for _, y in match["region"])
+    x1, y1 = max(x for x, _ in match["region"]), max(y for _, y in match["region"])
+    assert x0 < 320 < x1  # the logo drawn on the mark, at the photo's (320, 380)
+    assert y0 < 380 < y1
+    assert detection.evidence_image
+
+    client = Client()
+    client.force_login(cast.viewer_a)
+    page = client.get(reverse("listings:detection-detail", args=[detection.pk])).content.decode()
+    assert "checked point by point" in page
+
+
+def test_the_point_by_point_check_has_its_own_threshold(cast: Cast, right_a, settings) -> None:
+    settings.MATCH_OCR = False  # the logo's words, read in the photo, would find it too
+    settings.MATCH_LOGO_BOX_SIMILARITY = 2.0  # off
+    _logo_asset(cast, right_a)
+    listing = _listing("L1", title="Shoulder bag", photo=_small_logo_photo())
+    assert not Detection.objects.filter(listing=listing).exists()
+
+
 def test_the_learned_stage_can_be_switched_off(cast: Cast, right_a, settings) -> None:
     settings.MATCH_LOGO_MODEL = False
     _logo_asset(cast, right_a)

@@ -154,6 +154,7 @@ def test_signals_sellers_categories_and_marketplaces(cast: Cast, client: Any, sc
         "Image, same picture": ["2"],
         "Image, features match": ["1"],
         "Logo": ["1"],
+        "Logo, checked point by point": ["0"],
         "Logo's words in the photo": ["0"],
         "Text in the photo": ["0"],
         "Text (word mark)": ["2"],

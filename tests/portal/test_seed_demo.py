@@ -145,6 +145,12 @@ def test_demo_stories_show_rights_in_every_state_and_listings_matched_with_detec
     printed = [d for d in Detection.objects.filter(listing__external_id="X-205") if "image:logo" in d.signals]
     assert printed
     assert all(d.evidence_image for d in printed)
+    # The sun small in its own colours on X-209: its look alone names nothing, the keypoints in its box
+    # place the whole logo (drawn where they put it).
+    checked = Detection.objects.get(listing__external_id="X-209", brand__name="Aurora Leather")
+    assert checked.signals[0] == "image:logo_box"
+    assert checked.evidence["image_match"]["inliers"] >= checked.evidence["thresholds"]["min_inliers"]
+    assert checked.evidence_image
     # X-206's title is clean: the brand's name and "REPLICA 1:1" are only printed in its photo, read by OCR.
     read = Detection.objects.get(listing__external_id="X-206", brand__name="Aurora Leather")
     assert "image:text" in read.signals
