@@ -60,8 +60,9 @@ def _init(refs: list[tuple[str, dict]]) -> None:
     matcher = Matcher(mark_threshold=2.0)  # geometric signals only
     boxes = Matcher(mark_threshold=1.0)  # the learned stage on, but no mark named by its look: the keypoint check
     for key, features in refs:
-        matcher.add(key, ReferenceFeatures.from_json(features))
-        boxes.add(key, ReferenceFeatures.from_json(features))
+        reference = ReferenceFeatures.from_json(features)
+        matcher.add(key, reference)
+        boxes.add(key, reference)
     _STATE["matcher"] = matcher
     _STATE["boxes"] = boxes
 

@@ -322,14 +322,18 @@ def logo_ink(image) -> np.ndarray:
         alpha = np.asarray(image.convert("RGBA"))[:, :, 3].astype(np.float32) / 255.0
         if alpha.max() - alpha.min() > 0.5:
             return alpha
-    rgb = np.asarray(image.convert("RGB")).astype(np.float32)
-    frame = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
-    background = np.median(frame, axis=0)
-    distance = np.linalg.norm(rgb - background, axis=2)
+    distance = _border_distance(np.asarray(image.convert("RGB")))
     top = float(np.percentile(distance, 99.5))
     if top < 1e-3:
         raise ValueError("the logo is blank")
     return np.clip(distance / top, 0.0, 1.0)
+
+
+def _border_distance(rgb: np.ndarray) -> np.ndarray:
+    """Each pixel's RGB distance (float32) from the background colour: the median of the border."""
+    rgb = rgb.astype(np.float32)
+    frame = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    return np.linalg.norm(rgb - np.median(frame, axis=0), axis=2)
 
 
 @dataclass(frozen=True)
@@ -556,8 +560,7 @@ def ink_of(rgb: np.ndarray) -> np.ndarray:
     """Dark-on-light uint8 ink of a photo's patch: each pixel's RGB distance from the patch's border
     (its median colour), scaled so the strongest 0.5 % are full ink (at least 40 levels away: a flat
     patch stays blank). A mark in any colour, on any ground, comes out as references are rendered."""
-    frame = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.float32)
-    distance = np.linalg.norm(rgb.astype(np.float32) - np.median(frame, axis=0), axis=2)
+    distance = _border_distance(rgb)
     top = max(float(np.percentile(distance, 99.5)), 40.0)
     return (235.0 - 215.0 * np.clip(distance / top, 0.0, 1.0)).astype(np.uint8)
 
