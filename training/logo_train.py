@@ -12,8 +12,10 @@ A machine that cannot build the benchmark data (no Debian wallpapers, fonts or n
 accelerator) trains from a pack instead: `--write-pack var/logo-pack.zip` here writes the rendered
 training marks (PNG) and background photos (640 px, JPEG q95), ~37 MiB; `--pack var/logo-pack.zip
 --device cuda --only detector|embedder` there trains from it, without the cohort (built here with
-`--only cohort` once the embedder is back). The pack's photos are JPEG, so a model trained from
-a pack is not byte-identical to one trained from the data it was packed from.
+`--only cohort` once the embedder is back). The pack records the marks and photos it was written
+with (meta.json); a run from it that asks for others (`--words/--multi/--combined/--monograms`,
+`--hold-out-tune-photos`) is refused before anything is trained. The pack's photos are JPEG, so a
+model trained from a pack is not byte-identical to one trained from the data it was packed from.
 
 * detector: class-agnostic, "where is a mark" - a small CenterNet (heat map of mark centres and
   their sizes at stride 4) on the photo letterboxed to 320 px;
@@ -160,6 +162,33 @@ def read_pack(path: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
     if not glyphs or not photos:
         raise SystemExit(f"{path}: not a training pack (no glyphs/ or photos/)")
     return glyphs, photos
+
+
+def pack_meta(path: Path) -> dict:
+    """A pack's meta.json (what `--write-pack` recorded: seed, generated marks, tune photos)."""
+    try:
+        with zipfile.ZipFile(path) as pack:
+            return json.loads(pack.read("meta.json"))
+    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as error:
+        raise SystemExit(f"{path}: not a training pack ({error})") from error
+
+
+def pack_mismatch(meta: dict, generated: tuple[int, ...], tune_photos: bool) -> list[str]:
+    """The generation options asked for that the pack's marks and photos were not made with: a pack
+    holds what `--write-pack` rendered, so training from it cannot honour other ones."""
+    wrong = []
+    names = ("--words", "--multi", "--combined", "--monograms")
+    packed = list(meta.get("generated", ()))
+    packed += [0] * (len(names) - len(packed))  # packs from before --monograms: none
+    for name, asked, made in zip(names, generated, packed, strict=True):
+        if asked != made:
+            wrong.append(f"{name} {asked} (the pack has {made})")
+    if "tune_photos" in meta and bool(meta["tune_photos"]) != tune_photos:
+        wrong.append(
+            "--hold-out-tune-photos"
+            + (" not given (the pack holds them out)" if tune_photos else " (the pack has the tune photos)")
+        )
+    return wrong
 
 
 def prepare(
@@ -507,6 +536,19 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=MODELS, help="where the ONNX files go")
     args = parser.parse_args()
 
+    if args.pack and args.only not in ("detector", "embedder"):
+        raise SystemExit("--pack trains one network: add --only detector or --only embedder (the cohort is built here)")
+    generated = (args.words, args.multi, args.combined, args.monograms)
+    packed = pack_meta(args.pack) if args.pack else None
+    if packed is not None:
+        wrong = pack_mismatch(packed, generated, not args.hold_out_tune_photos)
+        if wrong:
+            raise SystemExit(
+                f"{args.pack} was written with other marks or photos: "
+                + "; ".join(wrong)
+                + ". Write a pack with these options (--write-pack) or train with the pack's."
+            )
+
     import torch
 
     torch.set_num_threads(args.jobs)
@@ -514,7 +556,6 @@ def main() -> None:
         raise SystemExit(f"--device {args.device}: this PyTorch ({torch.__version__}) sees no CUDA device")
     random.seed(args.seed)
     started = time.time()
-    generated = (args.words, args.multi, args.combined, args.monograms)
     if args.write_pack:
         glyphs, photos, tried = marks_and_photos(args.seed, args.jobs, generated, not args.hold_out_tune_photos)
         meta = {
@@ -528,8 +569,6 @@ def main() -> None:
         size = args.write_pack.stat().st_size / 2**20
         print(f"{args.write_pack}: {len(glyphs)} marks, {len(photos)} photos, {size:.1f} MiB")
         return
-    if args.pack and args.only not in ("detector", "embedder"):
-        raise SystemExit("--pack trains one network: add --only detector or --only embedder (the cohort is built here)")
     if args.only == "cohort":
         card = {"seed": args.seed, **build_cohort(args.seed, generated, args.jobs, args.models_dir)}
         card["total_minutes"] = round((time.time() - started) / 60, 1)
@@ -552,6 +591,8 @@ def main() -> None:
         "marks": int(data["marks"]),
         "torch": torch.__version__,
     }
+    if packed is not None:
+        card["pack"] = packed
     if args.only != "embedder":
         t = time.time()
         detector = train_detector(data, args.detector_steps, args.detector_batch, args.seed, args.device)
