@@ -178,11 +178,12 @@ def pack_mismatch(meta: dict, generated: tuple[int, ...], tune_photos: bool) -> 
     holds what `--write-pack` rendered, so training from it cannot honour other ones."""
     wrong = []
     names = ("--words", "--multi", "--combined", "--monograms")
-    packed = list(meta.get("generated", ()))
-    packed += [0] * (len(names) - len(packed))  # packs from before --monograms: none
-    for name, asked, made in zip(names, generated, packed, strict=True):
-        if asked != made:
-            wrong.append(f"{name} {asked} (the pack has {made})")
+    if "generated" in meta:  # a pack that does not say what it holds cannot be checked
+        packed = list(meta["generated"])[: len(names)]
+        packed += [0] * (len(names) - len(packed))  # packs from before --monograms: none
+        for name, asked, made in zip(names, generated, packed, strict=True):
+            if asked != made:
+                wrong.append(f"{name} {asked} (the pack has {made})")
     if "tune_photos" in meta and bool(meta["tune_photos"]) != tune_photos:
         wrong.append(
             "--hold-out-tune-photos"

@@ -67,6 +67,8 @@ def test_a_file_that_is_not_a_pack_is_named_as_such(tmp_path):
         ({"generated": [300, 150, 150]}, (300, 150, 150, 0), False, []),
         ({"generated": [300, 150, 150]}, (300, 150, 150, 300), False, ["--monograms 300 (the pack has 0)"]),
         ({"generated": [300, 150, 150, 0], "tune_photos": False}, (300, 150, 150, 0), True, []),
+        # A pack that does not record its marks: nothing to hold the run to.
+        ({"seed": 13}, (100, 0, 0, 300), False, []),
         (
             {"generated": [300, 150, 150, 0], "tune_photos": False},
             (100, 150, 150, 0),
