@@ -178,9 +178,9 @@ def pack_mismatch(meta: dict, generated: tuple[int, ...], tune_photos: bool) -> 
     holds what `--write-pack` rendered, so training from it cannot honour other ones."""
     wrong = []
     names = ("--words", "--multi", "--combined", "--monograms")
-    if "generated" in meta:  # a pack that does not say what it holds cannot be checked
+    if "generated" in meta:  # every --write-pack records it; a hand-made meta without it cannot be checked
         packed = list(meta["generated"])[: len(names)]
-        packed += [0] * (len(names) - len(packed))  # packs from before --monograms: none
+        packed += [0] * (len(names) - len(packed))  # counts left out (a hand-made meta): none
         for name, asked, made in zip(names, generated, packed, strict=True):
             if asked != made:
                 wrong.append(f"{name} {asked} (the pack has {made})")

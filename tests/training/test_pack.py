@@ -63,11 +63,11 @@ def test_a_file_that_is_not_a_pack_is_named_as_such(tmp_path):
 @pytest.mark.parametrize(
     ("meta", "asked", "held_out", "expected"),
     [
-        # A pack written before --monograms existed records three counts: it has none.
+        # A meta with three counts (every --write-pack records four; a hand-made one may not): no monograms.
         ({"generated": [300, 150, 150]}, (300, 150, 150, 0), False, []),
         ({"generated": [300, 150, 150]}, (300, 150, 150, 300), False, ["--monograms 300 (the pack has 0)"]),
         ({"generated": [300, 150, 150, 0], "tune_photos": False}, (300, 150, 150, 0), True, []),
-        # A pack that does not record its marks: nothing to hold the run to.
+        # A meta that does not record its marks: nothing to hold the run to.
         ({"seed": 13}, (100, 0, 0, 300), False, []),
         (
             {"generated": [300, 150, 150, 0], "tune_photos": False},
