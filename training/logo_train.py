@@ -259,16 +259,18 @@ def build_models():
         return nn.Sequential(nn.Conv2d(i, o, 3, s, 1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
 
     class Detector(nn.Module):
-        """uint8-range RGB (N, 3, 320, 320) -> heat (N, 1, 80, 80) in [0, 1], log size (N, 2, 80, 80)."""
+        """uint8-range RGB (N, 3, 320, 320) -> heat (N, 1, 80, 80) in [0, 1], log size (N, 2, 80, 80).
+        `width` scales every layer's channels (1: the committed detector's 16-32-48-64)."""
 
-        def __init__(self) -> None:
+        def __init__(self, width: float = 1.0) -> None:
             super().__init__()
-            self.s2 = cbr(3, 16, 2)
-            self.s4 = nn.Sequential(cbr(16, 32, 2), cbr(32, 32))
-            self.s8 = nn.Sequential(cbr(32, 48, 2), cbr(48, 48))
-            self.s16 = nn.Sequential(cbr(48, 64, 2), cbr(64, 64), cbr(64, 64))
-            self.lat4, self.lat8, self.lat16 = nn.Conv2d(32, 32, 1), nn.Conv2d(48, 32, 1), nn.Conv2d(64, 32, 1)
-            self.head = nn.Sequential(cbr(32, 32), nn.Conv2d(32, 3, 1))
+            a, b, c, d = (max(8, round(n * width)) for n in (16, 32, 48, 64))
+            self.s2 = cbr(3, a, 2)
+            self.s4 = nn.Sequential(cbr(a, b, 2), cbr(b, b))
+            self.s8 = nn.Sequential(cbr(b, c, 2), cbr(c, c))
+            self.s16 = nn.Sequential(cbr(c, d, 2), cbr(d, d), cbr(d, d))
+            self.lat4, self.lat8, self.lat16 = nn.Conv2d(b, b, 1), nn.Conv2d(c, b, 1), nn.Conv2d(d, b, 1)
+            self.head = nn.Sequential(cbr(b, b), nn.Conv2d(b, 3, 1))
             nn.init.constant_(self.head[1].bias, 0.0)
             with torch.no_grad():
                 self.head[1].bias[0] = -2.19  # heat starts near 0.1
@@ -341,13 +343,13 @@ def augment_scene(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def train_detector(data: dict, steps: int, batch: int, seed: int, device: str = "cpu"):
+def train_detector(data: dict, steps: int, batch: int, seed: int, device: str = "cpu", width: float = 1.0):
     import torch
     from torch.nn import functional as F
 
     Detector, _ = build_models()
     torch.manual_seed(seed)
-    model = Detector().to(device)
+    model = Detector(width).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
     images, boxes = data["images"], data["boxes"]
@@ -524,6 +526,9 @@ def main() -> None:
     parser.add_argument("--detector-steps", type=int, default=5000)
     parser.add_argument("--embedder-steps", type=int, default=2500)
     parser.add_argument("--detector-batch", type=int, default=16)
+    parser.add_argument(
+        "--detector-width", type=float, default=1.0, help="detector: scale of every layer's channels (1: 16-32-48-64)"
+    )
     parser.add_argument("--embedder-batch", type=int, default=192)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", choices=["detector", "embedder", "cohort"])
@@ -596,7 +601,9 @@ def main() -> None:
         card["pack"] = packed
     if args.only != "embedder":
         t = time.time()
-        detector = train_detector(data, args.detector_steps, args.detector_batch, args.seed, args.device)
+        detector = train_detector(
+            data, args.detector_steps, args.detector_batch, args.seed, args.device, args.detector_width
+        )
         path = args.models_dir / "logo_detector.onnx"
         card["detector_sha256"] = export(detector, (1, 3, 320, 320), path, ["heat", "size"])
         card["detector_minutes"] = round((time.time() - t) / 60, 1)
